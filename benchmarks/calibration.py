@@ -1,0 +1,102 @@
+"""Calibrate the synthetic twin against what the authors report on real recordings.
+
+Generates the synthetic recording (default 'full'), applies the standard preprocessing
+(``SpontaneousPCs(32)``) and measures, with this package's own analyses:
+
+* the cvPCA power-law exponent alpha (real recordings: 0.96-1.09),
+* 2,800-way identity decoding between repeats (real: 0.412 on M170714_MP032_2017-09-14),
+* the stimulus-related variance fraction (real: 0.165, same recording),
+* generation time and peak memory (targets: < 30 s, < 3 GB).
+
+Writes ``benchmarks/results/calibration.json`` and exits non-zero if a number leaves its range.
+Usage: python benchmarks/calibration.py [--size full] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurolab.data import split_repeats
+from neurolab.decode import identity_accuracy
+from neurolab.denoise import SpontaneousPCs
+from neurolab.geometry import cvpca, powerlaw, signal_variance_fraction
+from neurolab.synthetic import make_recording
+
+TARGETS = {  # name: (low, high, value reported on real data)
+    "alpha": (0.9, 1.1, "0.96-1.09 across recordings"),
+    "identity_accuracy": (0.30, 0.55, "0.412 (M170714_MP032_2017-09-14)"),
+    "signal_variance_fraction": (0.10, 0.25, "0.165 (M170714_MP032_2017-09-14)"),
+    "generation_seconds": (0.0, 30.0, "target"),
+    "generation_peak_gb": (0.0, 3.0, "target"),
+}
+RESULTS = Path(__file__).resolve().parent / "results" / "calibration.json"
+
+
+def peak_rss_gb() -> float:
+    """Peak resident memory of this process so far, in GB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def measure(size: str, seed: int) -> dict:
+    t0 = time.perf_counter()
+    rec = make_recording(size, seed)
+    gen_s = time.perf_counter() - t0
+    gen_gb = peak_rss_gb()
+
+    raw_X, _ = split_repeats(dataclasses.replace(rec, resp=SpontaneousPCs(0).fit(rec.spont).transform(rec.resp)))
+    den = SpontaneousPCs(32).fit(rec.spont)
+    X, _ = split_repeats(dataclasses.replace(rec, resp=den.transform(rec.resp)))
+    alpha, _ = powerlaw(cvpca(X))
+    return {
+        "alpha": alpha,
+        "identity_accuracy": identity_accuracy(X),
+        "identity_accuracy_zscore_only": identity_accuracy(raw_X),
+        "signal_variance_fraction": signal_variance_fraction(X),
+        "spont_top32_variance_explained": float(den.explained_variance_ratio_.sum()),
+        "fraction_near_silent": float(np.mean(rec.resp < 0.1 * rec.resp.mean())),
+        "generation_seconds": gen_s,
+        "generation_peak_gb": gen_gb,
+        "n_neurons": rec.n_neurons,
+        "n_trials": rec.n_trials,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="full")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    values = measure(args.size, args.seed)
+    checks = {
+        name: {"value": values[name], "low": lo, "high": hi, "real": real, "ok": lo <= values[name] <= hi}
+        for name, (lo, hi, real) in TARGETS.items()
+    }
+    report = {
+        "size": args.size,
+        "seed": args.seed,
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip() + f", python {platform.python_version()}",
+        "measured": values,
+        "checks": checks,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    tmp.replace(args.out)
+    for name, c in checks.items():
+        print(f"{'ok ' if c['ok'] else 'OUT'} {name:28s} {c['value']:8.3f}  range [{c['low']}, {c['high']}]  real: {c['real']}")
+    return 0 if all(c["ok"] for c in checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Decoders and honest evaluation: identity decoding and grouped cross-validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+
+def _row_zscore(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float32)
+    a = a - a.mean(axis=1, keepdims=True)
+    norm = np.linalg.norm(a, axis=1, keepdims=True)
+    return a / np.where(norm > 0, norm, 1.0)
+
+
+def identity_scores(X) -> np.ndarray:
+    """Correlation between every test response and every template.
+
+    X: (2, n_images, n_neurons); repeat 1 gives the templates, repeat 2 the test responses.
+    Returns (n_images, n_images) float32: [i, j] = corr(test response i, template j).
+    """
+    X = np.asarray(X)
+    if X.ndim != 3 or X.shape[0] != 2:
+        raise ValueError(f"X must have shape (2, n_images, n_neurons), got {X.shape}")
+    return _row_zscore(X[1]) @ _row_zscore(X[0]).T
+
+
+def identity_accuracy(X, return_pred: bool = False):
+    """Which of n images was shown? Correlation nearest-neighbour from repeat 2 to repeat 1.
+
+    X: (2, n_images, n_neurons). Each response to the second repeat is assigned to the image whose
+    first-repeat response it correlates with best; chance is 1 / n_images.
+    Returns the accuracy (float), and with return_pred the predicted image index per test response.
+    """
+    pred = np.argmax(identity_scores(X), axis=1)
+    acc = float(np.mean(pred == np.arange(len(pred))))
+    return (acc, pred) if return_pred else acc
+
+
+@dataclass
+class DecodeResult:
+    """Outcome of ``cross_validate_decoder`` (all accuracies are fractions in [0, 1]).
+
+    accuracy, balanced_accuracy: mean over folds.
+    fold_accuracy, fold_balanced_accuracy: (n_folds,) per-fold scores.
+    chance_accuracy, chance_balanced_accuracy: the same scores of a most-frequent dummy classifier
+        on the same folds (balanced chance is 1 / n_classes).
+    p_value: permutation p-value for accuracy (labels shuffled between groups), or nan if none run.
+    permutation_scores: (n_permutations,) accuracy under each label shuffle.
+    y_pred: (n_samples,) out-of-fold predictions.
+    """
+
+    accuracy: float
+    balanced_accuracy: float
+    fold_accuracy: np.ndarray
+    fold_balanced_accuracy: np.ndarray
+    chance_accuracy: float
+    chance_balanced_accuracy: float
+    p_value: float
+    permutation_scores: np.ndarray = field(repr=False)
+    y_pred: np.ndarray = field(repr=False)
+
+    def summary(self) -> dict:
+        """Scalar results as a dict (handy for tables)."""
+        return {
+            "accuracy": self.accuracy,
+            "accuracy_sem": _sem(self.fold_accuracy),
+            "balanced_accuracy": self.balanced_accuracy,
+            "balanced_accuracy_sem": _sem(self.fold_balanced_accuracy),
+            "chance_accuracy": self.chance_accuracy,
+            "chance_balanced_accuracy": self.chance_balanced_accuracy,
+            "p_value": self.p_value,
+        }
+
+
+def _sem(a) -> float:
+    a = np.asarray(a, dtype=float)
+    return float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else float("nan")
+
+
+def grouped_folds(y, groups, cv: int = 5, random_state: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds that keep every group (image) on one side of each split.
+
+    y: (n_samples,) labels; groups: (n_samples,) image ids. Returns a list of (train, test) indices.
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
+    if y.shape != groups.shape or y.ndim != 1:
+        raise ValueError(f"y {y.shape} and groups {groups.shape} must be 1-D and of equal length")
+    splitter = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=random_state)
+    return list(splitter.split(np.zeros(len(y)), y, groups))
+
+
+def _oof_predict(estimator, X, y, folds) -> np.ndarray:
+    y_pred = np.empty_like(y)
+    for train, test in folds:
+        model = clone(estimator).fit(X[train], y[train])
+        y_pred[test] = model.predict(X[test])
+    return y_pred
+
+
+def _fold_scores(y, y_pred, folds):
+    acc = np.array([accuracy_score(y[t], y_pred[t]) for _, t in folds])
+    bal = np.array([balanced_accuracy_score(y[t], y_pred[t]) for _, t in folds])
+    return acc, bal
+
+
+def permute_within_groups(y, groups, rng) -> np.ndarray:
+    """Shuffle labels between groups: every sample of a group gets the same new label.
+
+    Repeats of one image share a label, so a fair null shuffles image labels, not trial labels.
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
+    uniq, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+    group_labels = y[first]
+    if np.any(y != group_labels[inverse]):
+        raise ValueError("every sample of a group must have the same label to shuffle between groups")
+    return rng.permutation(group_labels)[inverse]
+
+
+def cross_validate_decoder(
+    estimator,
+    X,
+    y,
+    groups,
+    cv: int = 5,
+    n_permutations: int = 0,
+    random_state: int = 0,
+) -> DecodeResult:
+    """Grouped, stratified cross-validation with its chance level and a permutation p-value.
+
+    estimator: a scikit-learn classifier (cloned for every fold).
+    X: (n_samples, n_features); y: (n_samples,) class labels; groups: (n_samples,) image ids, so that
+    the repeats of one image never straddle train and test. The chance level is a most-frequent
+    DummyClassifier on the same folds. With n_permutations > 0 the whole cross-validation is rerun
+    with labels shuffled between images; p = (1 + #{shuffled >= observed}) / (1 + n_permutations).
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    groups = np.asarray(groups)
+    if X.ndim != 2 or len(X) != len(y):
+        raise ValueError(f"X must be (n_samples, n_features) matching y; got X {X.shape}, y {y.shape}")
+    folds = grouped_folds(y, groups, cv, random_state)
+    y_pred = _oof_predict(estimator, X, y, folds)
+    acc, bal = _fold_scores(y, y_pred, folds)
+    dummy = _oof_predict(DummyClassifier(strategy="most_frequent"), X, y, folds)
+    chance_acc, chance_bal = _fold_scores(y, dummy, folds)
+
+    rng = np.random.default_rng(random_state)
+    perm_scores = np.empty(n_permutations)
+    for i in range(n_permutations):
+        y_perm = permute_within_groups(y, groups, rng)
+        perm_scores[i] = accuracy_score(y_perm, _oof_predict(estimator, X, y_perm, folds))
+    p = (1 + np.sum(perm_scores >= acc.mean())) / (1 + n_permutations) if n_permutations else np.nan
+    return DecodeResult(
+        accuracy=float(acc.mean()),
+        balanced_accuracy=float(bal.mean()),
+        fold_accuracy=acc,
+        fold_balanced_accuracy=bal,
+        chance_accuracy=float(chance_acc.mean()),
+        chance_balanced_accuracy=float(chance_bal.mean()),
+        p_value=float(p),
+        permutation_scores=perm_scores,
+        y_pred=y_pred,
+    )

@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from neurolab.decode import (
+    cross_validate_decoder,
+    grouped_folds,
+    identity_accuracy,
+    permute_within_groups,
+)
+
+
+def test_identity_accuracy_perfect_without_noise_and_chance_with_pure_noise():
+    rng = np.random.default_rng(0)
+    clean = rng.standard_normal((100, 300))
+    assert identity_accuracy(np.stack([clean, clean])) == 1.0
+    noise = rng.standard_normal((2, 500, 300))
+    acc = identity_accuracy(noise)
+    assert acc < 0.02  # chance is 1/500
+
+
+def test_identity_accuracy_uses_correlation_so_gain_does_not_matter():
+    rng = np.random.default_rng(1)
+    clean = rng.standard_normal((50, 200))
+    X = np.stack([clean, 3.0 * clean + 10.0])  # scaled and offset second repeat
+    acc, pred = identity_accuracy(X, return_pred=True)
+    assert acc == 1.0 and np.array_equal(pred, np.arange(50))
+
+
+def _images_dataset(n_images=200, n_features=20, informative=True, seed=0):
+    rng = np.random.default_rng(seed)
+    y_img = rng.integers(0, 3, n_images)
+    centers = rng.standard_normal((3, n_features)) * (1.5 if informative else 0.0)
+    img = centers[y_img] + rng.standard_normal((n_images, n_features))
+    X = np.concatenate([img + 0.3 * rng.standard_normal(img.shape) for _ in range(2)])
+    y = np.concatenate([y_img, y_img])
+    groups = np.concatenate([np.arange(n_images)] * 2)
+    return X, y, groups
+
+
+def test_grouped_folds_never_split_an_image():
+    X, y, groups = _images_dataset()
+    folds = grouped_folds(y, groups, cv=5)
+    assert len(folds) == 5
+    seen = np.concatenate([t for _, t in folds])
+    assert np.array_equal(np.sort(seen), np.arange(len(y)))
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+
+
+def test_cross_validate_decoder_informative_beats_chance_with_small_p():
+    X, y, groups = _images_dataset(informative=True)
+    res = cross_validate_decoder(LogisticRegression(max_iter=500), X, y, groups, n_permutations=19)
+    assert res.accuracy > 0.8
+    assert res.chance_accuracy == pytest.approx(np.bincount(y).max() / len(y), abs=0.05)
+    assert res.chance_balanced_accuracy == pytest.approx(1 / 3, abs=1e-9)
+    assert res.p_value == pytest.approx(1 / 20)
+    assert res.fold_accuracy.shape == (5,) and res.y_pred.shape == y.shape
+    assert set(res.summary()) >= {"accuracy", "accuracy_sem", "chance_accuracy", "p_value"}
+
+
+def test_cross_validate_decoder_noise_is_at_chance():
+    X, y, groups = _images_dataset(informative=False, seed=3)
+    res = cross_validate_decoder(LogisticRegression(max_iter=500), X, y, groups, n_permutations=19)
+    assert res.balanced_accuracy < 0.45
+    assert res.p_value > 0.05
+
+
+def test_same_seed_same_result():
+    X, y, groups = _images_dataset()
+    a = cross_validate_decoder(LogisticRegression(max_iter=500), X, y, groups, n_permutations=3)
+    b = cross_validate_decoder(LogisticRegression(max_iter=500), X, y, groups, n_permutations=3)
+    np.testing.assert_array_equal(a.permutation_scores, b.permutation_scores)
+    assert a.accuracy == b.accuracy
+
+
+def test_permute_within_groups_keeps_repeats_together():
+    y = np.array([0, 1, 2, 0, 1, 2])
+    groups = np.array([0, 1, 2, 0, 1, 2])
+    y_perm = permute_within_groups(y, groups, np.random.default_rng(0))
+    assert np.array_equal(y_perm[:3], y_perm[3:])
+    assert sorted(y_perm[:3]) == [0, 1, 2]
+    with pytest.raises(ValueError, match="same label"):
+        permute_within_groups(np.array([0, 1]), np.array([0, 0]), np.random.default_rng(0))
+
+
+def test_bad_shapes_raise():
+    with pytest.raises(ValueError, match="n_samples"):
+        cross_validate_decoder(LogisticRegression(), np.zeros(10), np.zeros(10), np.arange(10))
+    with pytest.raises(ValueError, match=r"\(2, n_images, n_neurons\)"):
+        identity_accuracy(np.zeros((10, 5)))
