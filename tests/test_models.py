@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+import torch
+
+from neurolab.models import FastaiClassifier, MouseNet, PointNet, TabularMLP, layer_shapes, n_parameters
+
+
+def test_mousenet_reproduces_the_original_architecture():
+    net = MouseNet(n_classes=13)
+    assert n_parameters(net) == 42_909
+    shapes = [s for name, s in layer_shapes(net, torch.zeros(2, 1, 11, 12, 12)) if "features" in name or "classifier" in name]
+    assert (16, 11, 6, 6) in shapes and (32, 6, 3, 3) in shapes
+    assert shapes[-3:] == [(32, 2, 1, 1), (64,), (13,)]
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv3d)]
+    assert [c.bias for c in convs] == [None, None, None]
+    assert all(c.kernel_size == (3, 3, 3) and c.padding == (1, 1, 1) for c in convs)
+    assert [c.stride for c in convs] == [(1, 2, 2), (2, 2, 2), (1, 1, 1)]
+    assert net(torch.zeros(4, 11 * 12 * 12)).shape == (4, 13)  # flat input is reshaped
+
+
+def test_pointnet_is_invariant_to_neuron_order_in_eval_mode():
+    rng = np.random.default_rng(0)
+    pos = rng.random((50, 3))
+    net = PointNet(pos, n_classes=3, n_points=None).eval()
+    x = torch.randn(5, 50)
+    perm = torch.randperm(50)
+    net_perm = PointNet(pos[perm.numpy()], n_classes=3, n_points=None).eval()
+    net_perm.load_state_dict(net.state_dict() | {"positions": net_perm.positions})
+    torch.testing.assert_close(net(x), net_perm(x[:, perm]), rtol=1e-4, atol=1e-5)
+
+
+def test_pointnet_subsamples_only_in_training_and_can_drop_inputs():
+    pos = np.random.default_rng(1).random((300, 3))
+    net = PointNet(pos, n_classes=4, n_points=32)
+    assert net.train()(torch.randn(8, 300)).shape == (8, 4)
+    no_pos = PointNet(pos, n_classes=4, use_positions=False)
+    assert torch.all(no_pos.positions == 0)
+    with pytest.raises(ValueError, match="pooling"):
+        PointNet(pos, 4, pooling="sum")
+
+
+def _separable(n=400, d=30, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = rng.standard_normal((n, d)).astype(np.float32)
+    X[:, :5] += 2.0 * y[:, None]
+    return X, np.array(["a", "b", "c"])[y]
+
+
+def test_fastai_classifier_learns_and_is_reproducible():
+    X, y = _separable()
+    make = lambda nf, nc: TabularMLP(nf, nc, layers=(32,))  # noqa: E731
+    a = FastaiClassifier(make, epochs=10, lr=1e-2, seed=0).fit(X[:300], y[:300])
+    assert set(a.classes_) == {"a", "b", "c"}
+    assert np.mean(a.predict(X[300:]) == y[300:]) > 0.8
+    b = FastaiClassifier(make, epochs=10, lr=1e-2, seed=0).fit(X[:300], y[:300])
+    np.testing.assert_allclose(a.predict_proba(X[300:]), b.predict_proba(X[300:]), atol=1e-6)
+    assert a.predict_proba(X[300:]).shape == (100, 3)
