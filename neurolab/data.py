@@ -28,6 +28,7 @@ __all__ = [
     "Recording",
     "SyntheticTruth",
     "cache_dir",
+    "category_task",
     "describe_source",
     "fetch_classes",
     "fetch_recording",
@@ -202,3 +203,33 @@ def _check_repeats(path: Path, istim: np.ndarray) -> None:
 
 def _n_images(rec: Recording) -> int:
     return len(np.unique(rec.istim[rec.istim != GREY]))
+
+
+def category_task(
+    rec: Recording, labels=None, average_repeats: bool = False, drop_unknown: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The category-decoding problem of a recording: (X, y, groups).
+
+    rec: a Recording (grey trials, if kept, are always excluded: a grey screen is not a category).
+    labels: (2800,) class per image, default ``load_classes()[0]`` (0 = 'unknown').
+    average_repeats: one row per image, the mean of its repeats, instead of one row per trial.
+    drop_unknown: leave out images of class 0 ('unknown'), which is not a category.
+    Returns X: (n_samples, n_neurons) float32, y: (n_samples,) int class, groups: (n_samples,) image
+    index, so that cross-validation can keep an image's repeats on one side of every split.
+    """
+    if labels is None:
+        labels, _ = load_classes()
+    labels = np.asarray(labels)
+    if labels.shape != (N_IMAGES,):
+        raise ValueError(f"labels must have shape ({N_IMAGES},), got {labels.shape}")
+    if average_repeats:
+        X, images = split_repeats(rec)
+        X = X.mean(axis=0)
+    else:
+        keep = rec.istim != GREY
+        X, images = rec.resp[keep], rec.istim[keep]
+    y = labels[images].astype(np.int64)
+    if drop_unknown:
+        known = y != 0
+        X, y, images = X[known], y[known], images[known]
+    return np.ascontiguousarray(X, dtype=np.float32), y, np.asarray(images, dtype=np.int64)

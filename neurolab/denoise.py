@@ -81,3 +81,16 @@ def _as_2d_float32(a, name: str) -> np.ndarray:
     if not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or Inf values")
     return a
+
+
+def denoise_recording(rec, n_components: int = 32, random_state: int = 0):
+    """The standard preprocessing applied to a whole Recording.
+
+    Fits ``SpontaneousPCs(n_components)`` on ``rec.spont`` and returns (a copy of rec whose ``resp``
+    is z-scored, cleaned and centred, the fitted transformer). Spontaneous activity holds no
+    stimulus, so doing this once before cross-validation leaks nothing about the labels.
+    """
+    import dataclasses
+
+    sp = SpontaneousPCs(n_components, random_state=random_state).fit(rec.spont)
+    return dataclasses.replace(rec, resp=sp.transform(rec.resp)), sp

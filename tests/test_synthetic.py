@@ -132,3 +132,23 @@ def test_bad_arguments(labels):
         make_recording("smoke", labels=labels[:10])
     with pytest.raises(TypeError):
         make_recording("smoke", labels=labels, no_such_param=1)
+
+
+def test_category_task_excludes_grey_and_unknown_and_groups_by_image(labels, smoke):
+    from neurolab.data import category_task
+
+    X, y, groups = category_task(smoke, labels)
+    assert len(X) == len(y) == len(groups) == np.sum((smoke.istim >= 0) & (labels[np.maximum(smoke.istim, 0)] > 0))
+    assert y.min() >= 1 and np.array_equal(y, labels[groups])
+    Xa, ya, ga = category_task(smoke, labels, average_repeats=True, drop_unknown=False)
+    assert len(np.unique(ga)) == len(ga) and 0 in ya
+    i = ga[0]
+    np.testing.assert_allclose(Xa[0], smoke.resp[smoke.istim == i].mean(axis=0), rtol=1e-5)
+
+
+def test_denoise_recording_matches_transformer(smoke):
+    from neurolab.denoise import denoise_recording
+
+    den, sp = denoise_recording(smoke, 8)
+    np.testing.assert_array_equal(den.resp, sp.transform(smoke.resp))
+    assert den.spont is smoke.spont
