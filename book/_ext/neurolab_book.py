@@ -1,0 +1,84 @@
+"""Sphinx extension for the neurolab book (loaded through ``sphinx.local_extensions`` in _config.yml).
+
+1. Plotly, offline and once. A chapter embeds an interactive figure as
+   ``IPython.display.HTML(fig.to_html(include_plotlyjs=False, full_html=False))``: a ``<div>`` plus
+   a small script that calls ``Plotly.newPlot``. The library itself (several MB) is neither inlined
+   into every page nor fetched from a CDN: the build copies ``plotly.min.js`` from the installed
+   plotly package into ``_build/html/_static/`` once, and every page whose body holds a plotly
+   figure gets a ``<script>`` tag for it in ``<head>``, so ``Plotly`` exists before the figure's
+   own script runs. The copied file always matches the plotly version the notebooks ran with.
+
+2. The repository address in one place. ``repository.url`` and ``repository.branch`` in
+   _config.yml feed the launch buttons; this extension also exposes them to MyST pages as the
+   substitutions ``{{ repo_url }}`` and ``{{ repo_branch }}``, and ``{{ colab_install }}``, the
+   notebook cell that installs the package from that repository, so no page repeats the address.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ExtensionError
+
+PLOTLY_JS = "plotly.min.js"
+PLOTLY_DIV_CLASS = "plotly-graph-div"
+"""The class plotly gives the <div> of every figure it writes with ``to_html``."""
+
+# Before the default priority (500), so plotly defines its global ahead of require.js, which
+# myst-nb adds to pages with ipywidgets state; plotly's UMD wrapper would otherwise register
+# itself as an anonymous AMD module instead of setting window.Plotly.
+PLOTLY_JS_PRIORITY = 400
+
+
+def plotly_js_source() -> Path:
+    """The minified plotly.js shipped inside the installed plotly package."""
+    try:
+        import plotly
+    except ImportError as exc:  # plotly is pinned in requirements.txt
+        raise ExtensionError("neurolab_book needs the plotly package to ship plotly.js") from exc
+    path = Path(plotly.__file__).parent / "package_data" / PLOTLY_JS
+    if not path.is_file():
+        raise ExtensionError(f"plotly {plotly.__version__} has no {PLOTLY_JS} at {path}")
+    return path
+
+
+def _add_repository_substitutions(app: Sphinx, config: Config) -> None:
+    theme = config.html_theme_options or {}
+    url = theme.get("repository_url", "").rstrip("/")
+    branch = theme.get("repository_branch", "main")
+    substitutions = dict(config.myst_substitutions or {})
+    substitutions.setdefault("repo_url", url)
+    substitutions.setdefault("repo_branch", branch)
+    substitutions.setdefault(
+        "colab_install", f'`%pip install "neurolab @ git+{url}@{branch}" pooch platformdirs`'
+    )
+    config.myst_substitutions = substitutions
+
+
+def _load_plotly_where_used(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    # Called for one page at a time: Sphinx adds a file registered here to this page only.
+    if PLOTLY_DIV_CLASS in context.get("body", ""):
+        app.add_js_file(PLOTLY_JS, priority=PLOTLY_JS_PRIORITY)
+
+
+def _copy_plotly_js(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    source = plotly_js_source()
+    target = Path(app.outdir) / "_static" / PLOTLY_JS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not (target.is_file() and filecmp.cmp(source, target, shallow=False)):
+        shutil.copyfile(source, target)
+
+
+def setup(app: Sphinx) -> dict:
+    app.setup_extension("myst_nb")  # registers myst_substitutions before config-inited fires
+    app.connect("config-inited", _add_repository_substitutions)
+    app.connect("html-page-context", _load_plotly_where_used)
+    app.connect("build-finished", _copy_plotly_js)
+    plotly_js_source()  # fail at start-up, not after executing every notebook
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
