@@ -1,27 +1,20 @@
 """The book builds, warnings as errors, from the chapters as the tests executed them (smoke size).
 
-The book's sources are copied to a temporary folder and each chapter's MyST file is replaced by its
-papermill-executed notebook, with execution switched off, so no chapter runs twice in a test session.
+The build itself is the session fixture ``built_book`` (tests/conftest.py), shared with the browser test.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 from chapters import ROOT, TOC, toc_chapters, toc_files
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "book", "chapters")
-BUILD_TIMEOUT_S = 900
 STRINGER_2019 = "High-dimensional geometry of population responses in visual cortex"
 
 _FIGURE_IMG = re.compile(r'<img\b[^>]*\bsrc="[^"]*_images/[^"]+"')
@@ -45,33 +38,6 @@ def _figures_in_notebook(ipynb: Path) -> int:
 
 def _page(html_dir: Path, toc_entry: str) -> Path:
     return html_dir / Path(toc_entry).with_suffix(".html")
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory, executed_chapters) -> Path:
-    """Build the book once for this module; returns _build/html."""
-    src = tmp_path_factory.mktemp("book")
-    for name in BOOK_SOURCES:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, src / name, ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
-        elif path.exists():
-            shutil.copy2(path, src / name)
-    for chapter in toc_chapters():
-        copied = src / chapter.relative_to(ROOT)
-        copied.unlink()
-        shutil.copy2(executed_chapters[chapter], copied.with_suffix(".ipynb"))
-
-    config = yaml.safe_load((src / "_config.yml").read_text())
-    config.setdefault("execute", {})["execute_notebooks"] = "off"
-    (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jupyter_book), "build", str(src), "-W", "-n", "--keep-going"]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
-    log = (run.stdout + run.stderr)[-6000:]
-    assert run.returncode == 0, f"jupyter-book build failed ({run.returncode}):\n{log}"
-    return src / "_build" / "html"
 
 
 def test_book_has_every_toc_page(built_book):

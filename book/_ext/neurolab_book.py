@@ -12,6 +12,12 @@
    _config.yml feed the launch buttons; this extension also exposes them to MyST pages as the
    substitutions ``{{ repo_url }}`` and ``{{ repo_branch }}``, and ``{{ colab_install }}``, the
    notebook cell that installs the package from that repository, so no page repeats the address.
+
+3. A clean browser console. The theme stack prints two errors on a first visit that the browser
+   test would (rightly) flag: sphinx-thebe's configuration script is emitted twice (``const
+   THEBE_JS_URL`` declared twice), and pydata-sphinx-theme rejects the empty colour mode it reads
+   from a fresh ``localStorage``. Duplicate scripts are dropped from each page, and an empty mode
+   is set to "auto" (the theme's own default) before the theme's deferred script reads it.
 """
 
 from __future__ import annotations
@@ -65,6 +71,23 @@ def _load_plotly_where_used(app: Sphinx, pagename: str, templatename: str, conte
         app.add_js_file(PLOTLY_JS, priority=PLOTLY_JS_PRIORITY)
 
 
+THEME_MODE_FIX = 'if (!document.documentElement.dataset.mode) { document.documentElement.dataset.mode = "auto"; }'
+
+
+def _drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {})
+        key = (str(getattr(script, "filename", script) or ""), tuple(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def _copy_plotly_js(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -79,6 +102,8 @@ def setup(app: Sphinx) -> dict:
     app.setup_extension("myst_nb")  # registers myst_substitutions before config-inited fires
     app.connect("config-inited", _add_repository_substitutions)
     app.connect("html-page-context", _load_plotly_where_used)
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
+    app.add_js_file(None, body=THEME_MODE_FIX, priority=1)
     app.connect("build-finished", _copy_plotly_js)
     plotly_js_source()  # fail at start-up, not after executing every notebook
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
