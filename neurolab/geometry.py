@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 
 
 def _check_repeats(X) -> np.ndarray:
@@ -12,40 +13,69 @@ def _check_repeats(X) -> np.ndarray:
     return X
 
 
-def cvpca(X, n_components: int | None = None) -> np.ndarray:
-    """Cross-validated PCA spectrum (Stringer et al. 2019).
+def _top_eigh(sym: np.ndarray, k: int, method: str, n_iter: int = 4, oversample: int = 20, seed: int = 0):
+    """Top-k eigenpairs of a symmetric PSD matrix, largest first: (evals (k,), vecs (n, k))."""
+    n = len(sym)
+    if method == "auto":
+        method = "exact" if n <= 2000 or k + oversample >= n // 2 else "randomized"
+    if method == "exact":
+        evals, vecs = scipy.linalg.eigh(sym, subset_by_index=[n - k, n - 1])
+        return evals[::-1], vecs[:, ::-1]
+    if method != "randomized":
+        raise ValueError(f"method must be 'auto', 'exact' or 'randomized', not {method!r}")
+    # Subspace iteration on the Gram matrix, each step one (n, n) x (n, k) product renormalised by
+    # an LU factorisation (cheap, like scikit-learn's randomized SVD); the final basis is made
+    # orthonormal by Cholesky QR, twice for accuracy (LAPACK's QR is slow on tall matrices), and
+    # the eigenpairs are read off the small projected matrix (Rayleigh-Ritz).
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((n, k + oversample)).astype(sym.dtype)
+    for _ in range(n_iter):
+        q = scipy.linalg.lu(sym @ q, permute_l=True, check_finite=False)[0]
+    q = q.astype(np.float64)
+    for _ in range(2):
+        chol = np.linalg.cholesky(q.T @ q)
+        q = scipy.linalg.solve_triangular(chol, q.T, lower=True, check_finite=False).T
+    evals, small = np.linalg.eigh(q.T @ (sym.astype(np.float64) @ q))
+    return evals[::-1][:k], q @ small[:, ::-1][:, :k]
 
-    Principal axes are found on the first repeat alone; the variance along each axis that is
-    shared by both repeats is the covariance of the two repeats' projections, so noise (which is
-    independent between repeats) averages out instead of inflating the spectrum.
 
-    X: (2, n_stimuli, n_neurons), responses to the same stimuli on two repeats, each neuron centred.
+def cvpca(X, n_components: int | None = None, method: str = "auto") -> np.ndarray:
+    """Cross-validated PCA spectrum, as in Stringer et al. (2019).
+
+    Principal axes are found on the first repeat alone; the variance along each axis that both
+    repeats share is the covariance of their projections, so noise (independent between repeats)
+    averages out instead of inflating the spectrum. The axes are those of the paper's code:
+    scikit-learn's PCA of repeat 1 with neurons as samples (each stimulus centred across neurons).
+
+    X: (2, n_stimuli, n_neurons), responses to the same stimuli on two repeats.
+    n_components: number of components, default min(1024, n_stimuli, n_neurons) like the paper.
+    method: 'exact' eigendecomposition, 'randomized' subspace iteration (seeded, like the paper's
+    randomized PCA, 4 power iterations), or "auto" (exact up to 2,000 stimuli).
     Returns ss: (n_components,) float64, stimulus-related variance per component (summed over
-    stimuli), components ordered by their variance on repeat 1. Defaults to min(n_stimuli, n_neurons).
+    stimuli), components ordered by their variance on repeat 1.
 
-    The stimulus-by-stimulus Gram matrices are used, so the cost is O(n_stimuli^2 n_neurons) and one
-    eigendecomposition of an (n_stimuli, n_stimuli) matrix.
+    Everything happens in the (n_stimuli, n_stimuli) Gram matrix of repeat 1: one symmetric product
+    over the neurons, the top eigenvectors of a small matrix, and two thin projections -- instead
+    of several passes of a randomized SVD over the (n_neurons, n_stimuli) data.
     """
     X = _check_repeats(X)
-    x0 = np.asarray(X[0], dtype=np.float32)
-    x1 = np.asarray(X[1], dtype=np.float32)
+    x0 = np.ascontiguousarray(X[0], dtype=np.float32)
+    x1 = np.ascontiguousarray(X[1], dtype=np.float32)
     n_stim, n_neurons = x0.shape
     k_max = min(n_stim, n_neurons)
-    k = k_max if n_components is None else int(n_components)
+    k = min(1024, k_max) if n_components is None else int(n_components)
     if not 1 <= k <= k_max:
         raise ValueError(f"n_components must be in 1..{k_max}, got {n_components}")
-    if n_neurons >= n_stim:
-        # Principal axes of repeat 1 in stimulus space: x0 x0^T = U S^2 U^T; neuron-space axes are
-        # v_k = x0^T u_k / s_k, so the repeat-1 x repeat-2 covariance along v_k is u_k^T x0 x1^T u_k.
-        gram = (x0 @ x0.T).astype(np.float64)
-        cross = (x0 @ x1.T).astype(np.float64)
-        evals, u = np.linalg.eigh(gram)
-        u = u[:, ::-1][:, :k]
-        return np.sum(u * (cross @ u), axis=0)
-    cov = (x0.T @ x0).astype(np.float64)
-    evals, v = np.linalg.eigh(cov)
-    v = v[:, ::-1][:, :k]
-    return np.sum((x0 @ v) * (x1 @ v), axis=0, dtype=np.float64)
+    gram = x0 @ x0.T  # (n_stim, n_stim): a symmetric rank update in BLAS
+    m = x0.mean(axis=1, dtype=np.float64)
+    centred = gram - np.float32(n_neurons) * np.outer(m, m).astype(np.float32)  # x0 centred across neurons
+    evals, u = _top_eigh(centred, k, method)
+    u = np.ascontiguousarray(u, dtype=np.float32)
+    # Neuron-space axis k is x0^T u_k / s_k (s_k^2 = evals[k]); the two repeats' projections on it,
+    # summed over stimuli: (x0 x0^T u_k) . (x1 x0^T u_k) / s_k^2.
+    proj0 = (gram @ u).astype(np.float64)
+    proj1 = (x1 @ (x0.T @ u)).astype(np.float64)
+    return np.sum(proj0 * proj1, axis=0) / evals.astype(np.float64)
 
 
 def powerlaw(ss, fit_range=(11, 500)) -> tuple[float, np.ndarray]:

@@ -41,11 +41,19 @@ def test_cvpca_is_unbiased_by_noise_where_plain_pca_is_not():
     assert plain[300] > 5 * spec[300]
 
 
-def test_cvpca_both_branches_agree():
-    X, _ = _powerlaw_repeats(n_stim=200, n_neurons=150, noise=0.5)
-    wide = cvpca(X)  # n_neurons < n_stim: neuron-space branch
-    Xt = np.concatenate([X, np.zeros((2, 200, 100), np.float32)], axis=2)  # pad neurons: Gram branch
-    np.testing.assert_allclose(cvpca(Xt)[:150], wide, rtol=1e-3, atol=1e-3 * wide[0])
+def test_cvpca_matches_the_papers_recipe():
+    from sklearn.decomposition import PCA
+
+    X, _ = _powerlaw_repeats(n_stim=300, n_neurons=400, noise=0.5)
+    pca = PCA(n_components=200, svd_solver="full").fit(X[0].T)
+    axes = X[0].T @ (pca.components_.T / pca.singular_values_)
+    paper = np.sum((X[0] @ axes) * (X[1] @ axes), axis=0)
+    np.testing.assert_allclose(cvpca(X, n_components=200), paper, rtol=2e-3, atol=1e-3 * paper[0])
+    assert len(cvpca(X)) == 300  # default: min(1024, n_stimuli, n_neurons)
+    fast = cvpca(X, n_components=100, method="randomized")
+    np.testing.assert_allclose(fast[:50], paper[:50], rtol=0.02, atol=1e-3 * paper[0])
+    with pytest.raises(ValueError, match="method"):
+        cvpca(X, method="magic")
 
 
 def test_cvpca_of_independent_repeats_is_near_zero():
