@@ -29,6 +29,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 help:
 	@echo "make book    build the book into _build/html"
+	@echo "make student write the student and instructor notebooks into _build/notebooks"
 	@echo "make test    run the test suite"
 	@echo "make bench   run benchmarks/run.py"
 	@echo "make clean   remove build outputs (keeps .venv)"
@@ -68,6 +69,13 @@ data: venv
 book: venv data
 	cd "$(ROOT)" && "$(BIN)/jupyter-book" build .
 	@echo "open $(ROOT)/_build/html/index.html"
+
+# The chapters as notebooks, without executing them: a student edition (solutions replaced by
+# stubs) and an instructor edition of each, from neurolab/student.py. `make book` also writes them,
+# into _build/html/notebooks/, where the chapter pages link them (book/_ext/neurolab_book.py).
+.PHONY: student
+student: venv
+	cd "$(ROOT)" && "$(BIN)/python" -m neurolab.student --out "$(ROOT)/_build/notebooks"
 
 test: venv data
 	cd "$(ROOT)" && "$(BIN)/python" -m pytest $(PYTEST_ARGS)

@@ -57,7 +57,7 @@ class SyntheticParams:
     spatial_share: float = 0.3  # share of tuning variance that is smooth in cortical space
     spatial_scale_um: float = 150.0  # length scale of the smooth tuning
     n_spatial_features: int = 64
-    category_strength: float = 0.25  # class-offset variance relative to the image features
+    category_strength: float = 0.02  # class-offset variance relative to the image features (weak)
     threshold_mean: float = 0.8
     threshold_sd: float = 0.3
     gain_sd: float = 0.5  # log-normal spread of neuron gains

@@ -415,7 +415,7 @@ def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path, monkeypatc
 def test_load_dispatches(tmp_path, monkeypatch):
     calls = []
     fake = types.ModuleType("neurolab.synthetic")
-    fake.make_recording = lambda size="full", seed=0: calls.append((size, seed)) or "fake recording"
+    fake.make_recording = lambda size="full", seed=0, keep_grey=False: calls.append((size, seed)) or "fake recording"
     monkeypatch.setitem(sys.modules, "neurolab.synthetic", fake)
     assert load("synthetic", size="smoke", seed=4) == "fake recording" and calls == [("smoke", 4)]
     path = write_recording(small_recording(), tmp_path / FILE_NAME)

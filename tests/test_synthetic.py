@@ -122,7 +122,7 @@ def test_category_signal_is_present_but_weak(smoke):
     known = lab > 0
     class_var = np.var(t.category_means[lab[known]], axis=0).sum()
     total_var = np.var(t.latents[known], axis=0).sum()
-    assert 0.02 < class_var / total_var < 0.5
+    assert 0.005 < class_var / total_var < 0.1  # present, but a small share of the image features
 
 
 def test_bad_arguments(labels):

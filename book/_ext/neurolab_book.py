@@ -18,17 +18,30 @@
    THEBE_JS_URL`` declared twice), and pydata-sphinx-theme rejects the empty colour mode it reads
    from a fresh ``localStorage``. Duplicate scripts are dropped from each page, and an empty mode
    is set to "auto" (the theme's own default) before the theme's deferred script reads it.
+
+4. Student and instructor notebooks, linked from every chapter. At the end of an HTML build the
+   notebooks of each chapter (``neurolab.student``: the student edition with one stub per
+   exercise and no solutions, the instructor edition with them) are written to
+   ``_build/html/notebooks/{student,instructor}/<chapter>.ipynb``, and every chapter page gets a
+   short box under its title that links both. The links are relative, so they work in a local
+   build, on GitHub Pages and from the tests' temporary builds alike, and they are never dead:
+   the build that writes the page writes the files. ``make student`` writes the same notebooks
+   outside a book build (into ``_build/notebooks/``).
 """
 
 from __future__ import annotations
 
 import filecmp
+import html
+import posixpath
 import shutil
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
+from sphinx.util.osutil import relative_uri
 
 PLOTLY_JS = "plotly.min.js"
 PLOTLY_DIV_CLASS = "plotly-graph-div"
@@ -98,6 +111,60 @@ def _copy_plotly_js(app: Sphinx, exception: Exception | None) -> None:
         shutil.copyfile(source, target)
 
 
+CHAPTERS_PREFIX = "chapters/"
+"""Docnames of the course's chapters start with this (the folder they live in)."""
+
+NOTEBOOKS_DIR = "notebooks"
+"""Folder of the built site holding ``student/<chapter>.ipynb`` and ``instructor/<chapter>.ipynb``."""
+
+
+def _is_chapter(docname: str) -> bool:
+    return docname.startswith(CHAPTERS_PREFIX)
+
+
+def _link_chapter_notebooks(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """A box under a chapter's title with download links to its two notebooks."""
+    if app.builder.format != "html" or not _is_chapter(docname):
+        return
+    page = app.builder.get_target_uri(docname)
+    stem = posixpath.basename(docname)
+    href = {
+        edition: html.escape(relative_uri(page, f"{NOTEBOOKS_DIR}/{edition}/{stem}.ipynb"))
+        for edition in ("student", "instructor")
+    }
+    text = (
+        f'<p>Download the <a class="reference external" href="{href["student"]}" download>student '
+        f"notebook</a> (the exercises are yours to solve: each one's cell raises an error until you "
+        f'do) or the <a class="reference external" href="{href["instructor"]}" download>instructor '
+        f"notebook</a> (with the solutions). Open it in Jupyter, or upload it to Colab: its first "
+        f"cell installs the course package there.</p>"
+    )
+    box = nodes.admonition("", classes=["tip", "neurolab-notebooks"])
+    box += nodes.title("", "Run this chapter yourself")
+    box += nodes.raw("", text, format="html")
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is not None and len(section) and isinstance(section[0], nodes.title):
+        section.insert(1, box)
+    else:
+        doctree.insert(0, box)
+
+
+def _write_chapter_notebooks(app: Sphinx, exception: Exception | None) -> None:
+    """Write the student and instructor notebooks of every chapter into the built site."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from neurolab.student import write_notebooks  # the course package, installed with the book's tools
+
+    chapters = [Path(app.env.doc2path(docname)) for docname in sorted(app.env.found_docs) if _is_chapter(docname)]
+    theme = app.config.html_theme_options or {}
+    url = theme.get("repository_url", "").rstrip("/")
+    repository = (url, theme.get("repository_branch", "main")) if url else None  # else: from _config.yml
+    try:
+        write_notebooks(chapters, Path(app.outdir) / NOTEBOOKS_DIR, repository=repository)
+    except (ValueError, OSError) as exc:
+        raise ExtensionError(f"could not write the chapters' student/instructor notebooks: {exc}") from exc
+
+
 def setup(app: Sphinx) -> dict:
     app.setup_extension("myst_nb")  # registers myst_substitutions before config-inited fires
     app.connect("config-inited", _add_repository_substitutions)
@@ -105,5 +172,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     app.add_js_file(None, body=THEME_MODE_FIX, priority=1)
     app.connect("build-finished", _copy_plotly_js)
+    app.connect("doctree-resolved", _link_chapter_notebooks)
+    app.connect("build-finished", _write_chapter_notebooks)
     plotly_js_source()  # fail at start-up, not after executing every notebook
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
