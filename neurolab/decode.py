@@ -51,7 +51,9 @@ class DecodeResult:
     chance_accuracy, chance_balanced_accuracy: the same scores of a most-frequent dummy classifier
         on the same folds (balanced chance is 1 / n_classes).
     p_value: permutation p-value for accuracy (labels shuffled between groups), or nan if none run.
-    permutation_scores: (n_permutations,) accuracy under each label shuffle.
+    p_value_balanced: the same for balanced accuracy.
+    permutation_scores: (n_permutations,) accuracy (mean over folds) under each label shuffle.
+    permutation_scores_balanced: (n_permutations,) balanced accuracy under each label shuffle.
     y_pred: (n_samples,) out-of-fold predictions.
     """
 
@@ -64,6 +66,8 @@ class DecodeResult:
     p_value: float
     permutation_scores: np.ndarray = field(repr=False)
     y_pred: np.ndarray = field(repr=False)
+    p_value_balanced: float = float("nan")
+    permutation_scores_balanced: np.ndarray | None = field(default=None, repr=False)
 
     def summary(self) -> dict:
         """Scalar results as a dict (handy for tables)."""
@@ -75,6 +79,7 @@ class DecodeResult:
             "chance_accuracy": self.chance_accuracy,
             "chance_balanced_accuracy": self.chance_balanced_accuracy,
             "p_value": self.p_value,
+            "p_value_balanced": self.p_value_balanced,
         }
 
 
@@ -151,11 +156,14 @@ def cross_validate_decoder(
     chance_acc, chance_bal = _fold_scores(y, dummy, folds)
 
     rng = np.random.default_rng(random_state)
-    perm_scores = np.empty(n_permutations)
-    for i in range(n_permutations):
+    perm_acc, perm_bal = np.empty(n_permutations), np.empty(n_permutations)
+    for i in range(n_permutations):  # scored exactly like the observed result: mean over folds
         y_perm = permute_within_groups(y, groups, rng)
-        perm_scores[i] = accuracy_score(y_perm, _oof_predict(estimator, X, y_perm, folds))
-    p = (1 + np.sum(perm_scores >= acc.mean())) / (1 + n_permutations) if n_permutations else np.nan
+        a, b = _fold_scores(y_perm, _oof_predict(estimator, X, y_perm, folds), folds)
+        perm_acc[i], perm_bal[i] = a.mean(), b.mean()
+
+    def p_value(null, observed):
+        return (1 + np.sum(null >= observed)) / (1 + n_permutations) if n_permutations else np.nan
     return DecodeResult(
         accuracy=float(acc.mean()),
         balanced_accuracy=float(bal.mean()),
@@ -163,7 +171,9 @@ def cross_validate_decoder(
         fold_balanced_accuracy=bal,
         chance_accuracy=float(chance_acc.mean()),
         chance_balanced_accuracy=float(chance_bal.mean()),
-        p_value=float(p),
-        permutation_scores=perm_scores,
+        p_value=float(p_value(perm_acc, acc.mean())),
+        p_value_balanced=float(p_value(perm_bal, bal.mean())),
+        permutation_scores=perm_acc,
+        permutation_scores_balanced=perm_bal,
         y_pred=y_pred,
     )

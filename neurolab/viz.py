@@ -26,8 +26,9 @@ def plot_decoding(results: dict, metric: str = "balanced_accuracy", ax=None, tit
     ax.bar(x, means, yerr=sems, color="tab:blue", alpha=0.8, capsize=3, label="decoder (±1 SEM over folds)")
     ax.hlines(chance, x - 0.4, x + 0.4, color="k", lw=2, label="chance (same folds)")
     for xi, m, s, r in zip(x, means, sems, results.values()):
-        if np.isfinite(r.p_value):
-            ax.text(xi, m + s + 0.01, f"p={r.p_value:.2g}", ha="center", va="bottom", fontsize=8)
+        p = getattr(r, "p_value_balanced", r.p_value) if metric == "balanced_accuracy" else r.p_value
+        if np.isfinite(p):
+            ax.text(xi, m + s + 0.01, f"p={p:.2g}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, names, rotation=30, ha="right")
     ax.set_ylabel(metric.replace("_", " "))
     ax.set_ylim(0, max(max(means) + max(sems) + 0.08, max(chance) + 0.08))

@@ -13,6 +13,11 @@
    substitutions ``{{ repo_url }}`` and ``{{ repo_branch }}``, and ``{{ colab_install }}``, the
    notebook cell that installs the package from that repository, so no page repeats the address.
 
+5. MathJax, offline. Sphinx loads MathJax 3 from a CDN by default; the book ships it instead, from
+   the pinned ``django-static-mathjax`` wheel (MathJax's own files, no Django needed): the
+   ``tex-mml-chtml`` component, its CommonHTML fonts and the lazily loaded TeX extensions, copied
+   into ``_static/mathjax/`` once per build, with ``mathjax_path`` pointing there.
+
 3. A clean browser console. The theme stack prints two errors on a first visit that the browser
    test would (rightly) flag: sphinx-thebe's configuration script is emitted twice (``const
    THEBE_JS_URL`` declared twice), and pydata-sphinx-theme rejects the empty colour mode it reads
@@ -101,6 +106,41 @@ def _drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, conte
     context["script_files"] = unique
 
 
+MATHJAX_COMPONENT = "tex-mml-chtml.js"
+MATHJAX_PARTS = (MATHJAX_COMPONENT, "output/chtml", "input/tex/extensions", "a11y", "ui")
+"""What tex-mml-chtml needs at run time, relative to MathJax's es5/ folder (about 4 MB)."""
+
+
+def mathjax_source() -> Path:
+    """MathJax 3's es5/ folder inside the installed django-static-mathjax package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mathjax")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        es5 = Path(folder) / "static" / "mathjax" / "es5"
+        if (es5 / MATHJAX_COMPONENT).is_file():
+            return es5
+    raise ExtensionError("neurolab_book needs the django-static-mathjax package to ship MathJax offline")
+
+
+def _use_local_mathjax(app: Sphinx, config: Config) -> None:
+    config.mathjax_path = f"mathjax/{MATHJAX_COMPONENT}"
+
+
+def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    source, target = mathjax_source(), Path(app.outdir) / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        src, dst = source / part, target / part
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+
+
 def _copy_plotly_js(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -172,7 +212,10 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     app.add_js_file(None, body=THEME_MODE_FIX, priority=1)
     app.connect("build-finished", _copy_plotly_js)
+    app.connect("config-inited", _use_local_mathjax)
+    app.connect("build-finished", _copy_mathjax)
     app.connect("doctree-resolved", _link_chapter_notebooks)
     app.connect("build-finished", _write_chapter_notebooks)
     plotly_js_source()  # fail at start-up, not after executing every notebook
+    mathjax_source()
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
