@@ -122,12 +122,8 @@ class PointNet(nn.Module):
             c = h
         self.head = nn.Sequential(*head_layers, nn.Linear(c, n_classes))
 
-    def forward(self, resp):
-        n = resp.shape[1]
-        pos = self.positions
-        if self.training and self.n_points is not None and self.n_points < n:
-            idx = torch.randperm(n, device=resp.device)[: self.n_points]
-            resp, pos = resp[:, idx], pos[idx]
+    def point_logits(self, resp: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        """Logits from the points given: resp (batch, n) responses of n neurons at pos (n, 3)."""
         intensity = resp if self.use_intensity else torch.zeros_like(resp)
         pts = torch.cat([pos.T.unsqueeze(0).expand(len(resp), -1, -1), intensity.unsqueeze(1)], dim=1)
         feat = self.point_mlp(pts)  # (batch, channels, points)
@@ -135,6 +131,14 @@ class PointNet(nn.Module):
         if self.pooling == "maxmean":
             pooled = torch.cat([pooled, feat.mean(dim=2)], dim=1)
         return self.head(pooled)
+
+    def forward(self, resp):
+        n = resp.shape[1]
+        pos = self.positions
+        if self.training and self.n_points is not None and self.n_points < n:
+            idx = torch.randperm(n, device=resp.device)[: self.n_points]
+            resp, pos = resp[:, idx], pos[idx]
+        return self.point_logits(resp, pos)
 
 
 class TabularMLP(nn.Module):

@@ -95,16 +95,6 @@ class SubsetPointNet(PointNet):
         self.eval_subsets = eval_subsets
         self.eval_seed = eval_seed
 
-    def point_logits(self, resp: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-        """Logits from the points given: resp (batch, n) responses of n neurons at pos (n, 3)."""
-        intensity = resp if self.use_intensity else torch.zeros_like(resp)
-        pts = torch.cat([pos.T.unsqueeze(0).expand(len(resp), -1, -1), intensity.unsqueeze(1)], dim=1)
-        feat = self.point_mlp(pts)  # (batch, channels, points)
-        pooled = feat.amax(dim=2)
-        if self.pooling == "maxmean":
-            pooled = torch.cat([pooled, feat.mean(dim=2)], dim=1)
-        return self.head(pooled)
-
     def forward(self, resp):
         if self.training:
             return super().forward(resp)
