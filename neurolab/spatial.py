@@ -51,7 +51,9 @@ def _check_labels(cell, n_neurons: int | None = None) -> np.ndarray:
     """Group labels as int64; -1 marks a neuron that belongs to no group."""
     cell = np.asarray(cell)
     if cell.ndim != 1 or cell.dtype.kind not in "iu":
-        raise ValueError(f"group labels must be a 1-D integer array, got shape {cell.shape} dtype {cell.dtype}")
+        raise ValueError(
+            f"group labels must be a 1-D integer array, got shape {cell.shape} dtype {cell.dtype}"
+        )
     if n_neurons is not None and len(cell) != n_neurons:
         raise ValueError(f"{len(cell)} group labels for {n_neurons} neurons")
     if len(cell) and cell.min() < -1:
@@ -63,7 +65,9 @@ def _n_groups(cell: np.ndarray) -> int:
     n_groups = int(cell.max()) + 1 if len(cell) else 0
     sizes = np.bincount(cell[cell >= 0], minlength=n_groups)
     if np.any(sizes == 0):
-        raise ValueError(f"{int(np.sum(sizes == 0))} of {n_groups} group labels have no neuron; number groups 0..n-1")
+        raise ValueError(
+            f"{int(np.sum(sizes == 0))} of {n_groups} group labels have no neuron; number groups 0..n-1"
+        )
     return n_groups
 
 
@@ -260,7 +264,9 @@ def model_summary(model, input_shape):
     for name, shape in shapes:
         mod = modules[name]
         params = sum(p.numel() for p in mod.parameters(recurse=False) if p.requires_grad)
-        rows.append({"layer": name, "type": type(mod).__name__, "output shape": list(shape), "parameters": params})
+        rows.append(
+            {"layer": name, "type": type(mod).__name__, "output shape": list(shape), "parameters": params}
+        )
     return pd.DataFrame(rows)
 
 
@@ -314,9 +320,11 @@ def plot_voxel_trials(volumes, row_labels=(), vmax=None, cmap="RdBu_r", colorbar
         raise ValueError(f"volumes must be (n_rows, n_planes, n_x, n_y), got {np.asarray(volumes).shape}")
     n_rows, n_planes = vols.shape[:2]
     vmax = float(np.percentile(np.abs(vols), 99)) if vmax is None else float(vmax)
-    fig, axes = plt.subplots(n_rows, n_planes, figsize=(1.0 * n_planes + 1.2, 1.05 * n_rows + 0.4), squeeze=False)
+    size = (1.0 * n_planes + 1.2, 1.05 * n_rows + 0.4)
+    fig, axes = plt.subplots(n_rows, n_planes, figsize=size, squeeze=False)
     # a fixed layout: constrained layout costs seconds with this many panels
-    fig.subplots_adjust(left=0.09, right=0.9, bottom=0.03, top=1 - 0.3 / (n_rows + 0.4), wspace=0.05, hspace=0.08)
+    top = 1 - 0.3 / (n_rows + 0.4)
+    fig.subplots_adjust(left=0.09, right=0.9, bottom=0.03, top=top, wspace=0.05, hspace=0.08)
     for row in range(n_rows):
         _, im = plot_voxel_planes(vols[row], axes=axes[row], vmax=vmax, cmap=cmap, titles=row == 0)
         if row < len(row_labels):
