@@ -44,14 +44,15 @@ _FILE_PREFIX = "natimg2800_"
 def load(data: str, size: str = "full", seed: int = 0, keep_grey: bool = False) -> Recording:
     """The one call a chapter makes.
 
-    data: 'synthetic' -> ``neurolab.synthetic.make_recording(size, seed)``; a recording name such as
+    data: 'synthetic' -> ``neurolab.synthetic.make_recording(size, seed)`` (kept in a disk cache
+    after the first call at 'course' and 'full' size: ``neurolab.simcache``); a recording name such as
     'M170714_MP032_2017-09-14' -> that figshare file (downloaded once, then cached); a path ending
     in '.mat' -> that file. ``size`` and ``seed`` only apply to synthetic data.
     keep_grey: keep grey-screen trials (istim == GREY); dropped by default.
     """
     if data == "synthetic":
-        synthetic = importlib.import_module("neurolab.synthetic")  # imported here: it imports this module
-        return synthetic.make_recording(size=size, seed=seed, keep_grey=keep_grey)
+        simcache = importlib.import_module("neurolab.simcache")  # imported here: it imports this module
+        return simcache.cached_recording(size=size, seed=seed, keep_grey=keep_grey)
     if str(data).endswith(".mat"):
         return load_recording(data, keep_grey=keep_grey)
     return load_recording(fetch_recording(data), keep_grey=keep_grey)

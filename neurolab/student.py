@@ -24,7 +24,8 @@ Two notebooks are made from it:
   ``solution-end`` directive is removed (the solution's code cells and its prose), and in its
   place stands one code cell, a stub that names what to compute and raises
   ``NotImplementedError("Exercise <label>: ...")`` until the student replaces it. The exercise's
-  question stays.
+  question stays. When the solution calls ``check(...)`` (``neurolab.exercises``) at top level,
+  those calls follow the stub in a cell of their own: the learner's self-check.
 
 Both start with a cell that installs the course package when the notebook runs on Colab, from the
 repository named in ``_config.yml`` (``repository.url`` and ``repository.branch``); the student
@@ -75,6 +76,7 @@ import yaml
 __all__ = [
     "COLAB_EXTRAS",
     "STUB_KEY",
+    "check_calls",
     "colab_install_source",
     "find_config",
     "make_instructor_notebook",
@@ -429,6 +431,29 @@ def _stub_cell(label: str, body: str) -> nbformat.NotebookNode:
     return cell
 
 
+def check_calls(solution_code: Sequence[str]) -> list[str]:
+    """The top-level ``check(...)`` calls of a solution's code cells (``neurolab.exercises``), as
+    source text: the student edition runs them after the stub, so a learner sees the checker's
+    verdict on their own answer (and "not answered yet" on the untouched stub)."""
+    calls = []
+    for source in solution_code:
+        tree = _parse(source)
+        if tree is None:
+            continue
+        for statement in tree.body:
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check":
+                calls.append(ast.get_source_segment(source, statement) or ast.unparse(statement))
+    return calls
+
+
+def _check_cell(label: str, calls: list[str]) -> nbformat.NotebookNode:
+    source = "\n".join([f"# Check your answer to {label} (run this after the cell above):", *calls])
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata = nbformat.NotebookNode({META_KEY: {"role": "check", "exercise": label}})
+    return cell
+
+
 # ---------------------------------------------------------------------------------------------
 # The two editions
 
@@ -492,9 +517,10 @@ def _edition_note(path: Path, labels: list[str]) -> nbformat.NotebookNode:
         f"after each exercise's question, a code cell raises `NotImplementedError` until you replace it "
         f"with your own code (it names what to compute). Run the notebook from the top; the cells after "
         f"an exercise do not need its answer.\n\n"
-        f"To check an answer, run `from neurolab.exercises import check` and call `check` with the "
-        f'exercise\'s label (shown in its cell, for example `"{example}"`); `help(check)` says what '
-        f"else it takes. The instructor edition and the book's page show the solutions."
+        f"After each stub, a cell checks your answer with `check` (`from neurolab.exercises import "
+        f'check`, for example `check("{example}", ...)`): it says \u2713 when the answer is right, or '
+        f"\u2717 with a hint at what is wrong, without showing the solution; before you answer it says "
+        f"\"not answered yet\". The instructor edition and the book's page show the solutions."
     )
     cell.metadata = nbformat.NotebookNode({META_KEY: {"role": "edition-note"}})
     return cell
@@ -553,6 +579,9 @@ def make_student_notebook(md_path: str | Path, repository: tuple[str, str] | Non
             tree = _parse(stub.source)
             if tree is not None:
                 defined |= _all_bound(tree)
+            calls = check_calls([c.source for c in solution.code])
+            if calls:
+                cells.append(_check_cell(solution.label, calls))
             continue
         cells.append(_clean(item))
         if item.cell_type == "code":

@@ -234,6 +234,7 @@ def run_models(
     reducer=None,
     cv=5,
     random_state: int = 0,
+    n_jobs: int = 1,
 ) -> dict[str, TabularResult]:
     """Cross-validate every model on the same grouped folds, sharing each fold's reduced features.
 
@@ -247,6 +248,8 @@ def run_models(
     cv: number of folds grouped by image (``grouped_folds(y, groups, cv, random_state)``), or any
         scikit-learn splitter, called as ``cv.split(X, y, groups)`` (e.g. ``StratifiedKFold``,
         which ignores the groups: only for showing what goes wrong without them).
+    n_jobs: models cross-validated at once, each in a worker process (joblib) with one thread;
+        the results do not depend on it. 2 suits a two-core machine.
     Runs single-threaded (``single_threaded``). Returns {name: TabularResult}. Folds, predictions,
     scores and chance levels are identical to ``cross_validate_decoder`` run on
     ``make_pipeline(reducer, model)`` with the same cv and random_state, and so are the label
@@ -279,33 +282,44 @@ def run_models(
         rng = np.random.default_rng(random_state)
         shuffles = [permute_within_groups(y, groups, rng) for _ in range(max(n_perm.values(), default=0))]
 
-        results = {}
-        for name, model in models.items():
-            start = time.perf_counter()
-            y_pred = _oof(model, y, folds, feats)
-            acc, bal = _scores(y, y_pred, folds)
-            k = n_perm[name]
-            perm_acc, perm_bal = np.empty(k), np.empty(k)
-            for i, y_perm in enumerate(shuffles[:k]):
-                # the same statistic as the observed score: the mean over folds
-                perm_fold_acc, perm_fold_bal = _scores(y_perm, _oof(model, y_perm, folds, feats), folds)
-                perm_acc[i], perm_bal[i] = perm_fold_acc.mean(), perm_fold_bal.mean()
-            results[name] = TabularResult(
-                accuracy=float(acc.mean()),
-                balanced_accuracy=float(bal.mean()),
-                fold_accuracy=acc,
-                fold_balanced_accuracy=bal,
-                chance_accuracy=float(chance_acc.mean()),
-                chance_balanced_accuracy=float(chance_bal.mean()),
-                p_value=_p(perm_acc, acc.mean()),
-                permutation_scores=perm_acc,
-                y_pred=y_pred,
-                p_value_balanced=_p(perm_bal, bal.mean()),
-                permutation_balanced_scores=perm_bal,
-                n_permutations=k,
-                seconds=time.perf_counter() - start,
-            )
-    return results
+        chance = (float(chance_acc.mean()), float(chance_bal.mean()))
+        jobs = [(model, y, folds, feats, shuffles[: n_perm[name]], chance) for name, model in models.items()]
+        if n_jobs == 1 or len(jobs) < 2:
+            done = [_cross_validate_model(*job) for job in jobs]
+        else:
+            from joblib import Parallel, delayed
+
+            done = Parallel(n_jobs=n_jobs)(delayed(_cross_validate_model)(*job) for job in jobs)
+    return dict(zip(models, done))
+
+
+def _cross_validate_model(model, y, folds, feats, shuffles, chance) -> TabularResult:
+    """One model of ``run_models``: out-of-fold predictions, fold scores, and a score per shuffle."""
+    with quiet_warnings(), single_threaded():  # again: this may run in a worker process
+        start = time.perf_counter()
+        y_pred = _oof(model, y, folds, feats)
+        acc, bal = _scores(y, y_pred, folds)
+        k = len(shuffles)
+        perm_acc, perm_bal = np.empty(k), np.empty(k)
+        for i, y_perm in enumerate(shuffles):
+            # the same statistic as the observed score: the mean over folds
+            perm_fold_acc, perm_fold_bal = _scores(y_perm, _oof(model, y_perm, folds, feats), folds)
+            perm_acc[i], perm_bal[i] = perm_fold_acc.mean(), perm_fold_bal.mean()
+        return TabularResult(
+            accuracy=float(acc.mean()),
+            balanced_accuracy=float(bal.mean()),
+            fold_accuracy=acc,
+            fold_balanced_accuracy=bal,
+            chance_accuracy=chance[0],
+            chance_balanced_accuracy=chance[1],
+            p_value=_p(perm_acc, acc.mean()),
+            permutation_scores=perm_acc,
+            y_pred=y_pred,
+            p_value_balanced=_p(perm_bal, bal.mean()),
+            permutation_balanced_scores=perm_bal,
+            n_permutations=k,
+            seconds=time.perf_counter() - start,
+        )
 
 
 def _p(null, observed) -> float:

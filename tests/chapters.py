@@ -208,3 +208,17 @@ def first_output_text(ipynb: Path) -> str:
         for output in cell.get("outputs", []):
             return output_text(output)
     return ""
+
+
+_VERDICT = re.compile(r"^(?P<mark>[✓✗]) Exercise (?P<number>\S+) \((?P<label>ex-[\w-]+)\): (?P<message>.*)$", re.M)
+
+
+def self_check_verdicts(ipynb) -> dict[str, list[str]]:
+    """{exercise label: [verdict lines]} printed by neurolab.exercises.check in an executed notebook."""
+    nb = nbformat.read(str(ipynb), as_version=4)
+    found: dict[str, list[str]] = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for match in _VERDICT.finditer(output_text(output)):
+                found.setdefault(match["label"], []).append(match.group(0))
+    return found

@@ -18,6 +18,7 @@ from chapters import (
     parameters_cell,
     read_chapter,
     read_glue,
+    self_check_verdicts,
     toc_chapters,
 )
 
@@ -156,3 +157,16 @@ def test_chapter_glues_finite_numbers(chapter, executed_chapters):
     assert glued, f"{chapter.name}: glues nothing; numbers in the prose must be glued from the run"
     bad = {name: value for name, value in glued.items() if not all(map(math.isfinite, numbers_in(value)))}
     assert not bad, f"{chapter.name}: glued values that are not finite: {bad}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", TOC_CHAPTERS, ids=chapter_id)
+def test_every_solution_passes_its_self_check(chapter, executed_chapters):
+    """Each exercise's executed solution ends with check(label, ...) and the checker accepts it."""
+    labels, _ = exercises_and_solutions(chapter.read_text())
+    verdicts = self_check_verdicts(executed_chapters[chapter])
+    for label in labels:
+        lines = verdicts.get(label)
+        assert lines, f"{chapter.name}: the solution to {label} shows no self-check verdict"
+        failed = [line for line in lines if not line.startswith("✓")]
+        assert not failed, f"{chapter.name}: the solution to {label} fails its own check: {failed}"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chapters import ROOT, execute_chapter, first_output_text, read_glue, toc_chapters
+from chapters import ROOT, execute_chapter, first_output_text, read_glue, self_check_verdicts, toc_chapters
 from neurolab.fetch import recording_filename
 from neurolab.synthetic import make_recording, save_mat
 
@@ -48,3 +48,5 @@ def test_chapter_runs_on_a_named_recording(chapter, real_layout_cache, tmp_path)
     first = first_output_text(out)
     assert NAME in first and "synthetic" not in first.lower(), first
     assert read_glue(out), "the chapter glued nothing"
+    failed = [line for lines in self_check_verdicts(out).values() for line in lines if not line.startswith("✓")]
+    assert not failed, f"{chapter.name}: solutions failing their self-check on a named recording: {failed}"

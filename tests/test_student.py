@@ -119,8 +119,14 @@ def solution_only_lines(text: str) -> dict[str, set[str]]:
     return found
 
 
+def is_check_cell(cell: nbformat.NotebookNode) -> bool:
+    return cell.get("metadata", {}).get("neurolab", {}).get("role") == "check"
+
+
 def notebook_lines(nb: nbformat.NotebookNode) -> set[str]:
-    return {line.strip() for cell in nb.cells for line in cell.source.splitlines()}
+    """Every line of the notebook but those of its self-check cells (the solutions' own check(...)
+    calls, carried over on purpose; test_check_cells_hold_only_check_calls checks what they hold)."""
+    return {line.strip() for cell in nb.cells if not is_check_cell(cell) for line in cell.source.splitlines()}
 
 
 def stub_cells(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
@@ -159,6 +165,24 @@ def test_student_notebook_has_one_stub_per_exercise(chapter):
         assert nb.cells[index].source.rstrip().endswith(
             f'raise NotImplementedError("Exercise {label}: write your solution here")'
         )
+
+
+@pytest.mark.parametrize("chapter", TOC_CHAPTERS, ids=chapter_id)
+def test_check_cells_hold_only_check_calls(chapter):
+    """Each exercise's stub is followed by one self-check cell, calling check() with its own label and
+    nothing else (so it shows no solution)."""
+    nb = make_student_notebook(chapter)
+    for index, label in stub_cells(nb):
+        cell = nb.cells[index + 1]
+        assert is_check_cell(cell), f"{chapter.name}: no self-check cell after the stub of {label}"
+        tree = ast.parse(cell.source)
+        assert tree.body, f"{chapter.name}: empty self-check cell for {label}"
+        for statement in tree.body:
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            assert isinstance(call, ast.Call) and getattr(call.func, "id", None) == "check", (
+                f"{chapter.name}: the self-check cell of {label} holds more than check(...) calls"
+            )
+            assert ast.literal_eval(call.args[0]) == label, f"{chapter.name}: {label}'s cell checks another exercise"
 
 
 @pytest.mark.parametrize("chapter", TOC_CHAPTERS, ids=chapter_id)
@@ -300,6 +324,17 @@ def test_student_notebook_runs_with_only_the_stubs_failing(chapter, executed_stu
     )
     silent = set(stubs.values()) - set(raised)
     assert sorted(raised) == sorted(stubs.values()), f"{chapter.name}: stubs that did not raise: {silent}"
+    for index, label in stubs.items():
+        shown = "".join(_text(o) for o in nb.cells[index + 1].get("outputs", []))
+        assert "not answered yet" in shown and label in shown, (
+            f"{chapter.name}: the self-check of the untouched stub {label} shows {shown[:300]!r}"
+        )
+
+
+def _text(output) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    return str(output.get("data", {}).get("text/plain", ""))
 
 
 # ---------------------------------------------------------------------------------------------

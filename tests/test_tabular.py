@@ -86,6 +86,21 @@ def test_run_models_shares_folds_and_shuffles_between_models():
     assert len(res["lr"].permutation_scores) == 3 and res["lr"].seconds >= 0
 
 
+def test_run_models_in_two_worker_processes_gives_the_same_results():
+    X, y, groups = _task(seed=2)
+    models = {"mf": DummyClassifier(strategy="most_frequent"), "lr": LogisticRegression(max_iter=300),
+              "knn": KNeighborsClassifier(3)}
+    serial = run_models(models, X, y, groups, n_permutations={"lr": 3}, reducer=make_reducer(6))
+    parallel = run_models(models, X, y, groups, n_permutations={"lr": 3}, reducer=make_reducer(6), n_jobs=2)
+    assert list(parallel) == list(models)
+    for name in models:
+        a, b = serial[name], parallel[name]
+        np.testing.assert_array_equal(a.y_pred, b.y_pred)
+        np.testing.assert_array_equal(a.permutation_scores, b.permutation_scores)
+        assert (a.accuracy, a.balanced_accuracy, a.chance_accuracy) == (b.accuracy, b.balanced_accuracy,
+                                                                        b.chance_accuracy)
+
+
 def test_run_models_without_groups_lets_repeats_straddle_folds():
     """A nearest neighbour finds the other repeat of an image when folds ignore image identity."""
     rng = np.random.default_rng(0)
