@@ -68,9 +68,11 @@ def timed(fn, *args, repeat: int = 1, **kwargs):
 
 
 # ---------------------------------------------------------------------------------------- chapters
-def bench_chapters(sizes=("smoke", "full")) -> list[dict]:
+def bench_chapters(sizes=("smoke", "full"), only=None) -> list[dict]:
+    """Each chapter (or those named in ``only``) at each size, in a fresh process."""
     from chapters import toc_chapters
 
+    chapters = [c for c in toc_chapters() if not only or c.stem in only]
     rows = []
     if "full" in sizes or "course" in sizes:
         # Chapters load the synthetic recording through neurolab.simcache, as a learner's second and
@@ -81,7 +83,7 @@ def bench_chapters(sizes=("smoke", "full")) -> list[dict]:
                            check=True, cwd=ROOT)
             print(f"  synthetic-data cache ready for {size!r} ({time.perf_counter() - t0:.1f} s)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        for chapter in toc_chapters():
+        for chapter in chapters:
             for size in sizes:
                 out = Path(tmp) / size / f"{chapter.stem}.ipynb"
                 out.parent.mkdir(parents=True, exist_ok=True)
@@ -235,6 +237,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
     parser.add_argument("--sizes", default="smoke,full", help="chapter sizes, comma-separated")
+    parser.add_argument("--chapter", action="append",
+                        help="re-measure only this chapter (stem, e.g. 03_tabular), replacing its rows")
     args = parser.parse_args(argv)
     sections = args.only or list(SECTIONS)
 
@@ -243,7 +247,13 @@ def main(argv=None) -> int:
     for section in sections:
         print(f"[{section}]", flush=True)
         if section == "chapters":
-            results["chapters"] = bench_chapters(tuple(args.sizes.split(",")))
+            sizes = tuple(args.sizes.split(","))
+            rows = bench_chapters(sizes, only=args.chapter)
+            if args.chapter:  # keep the other chapters' rows, in book order
+                fresh = {(r["chapter"], r["size"]): r for r in rows}
+                kept = [fresh.pop((r["chapter"], r["size"]), r) for r in results.get("chapters", [])]
+                rows = kept + list(fresh.values())
+            results["chapters"] = rows
         elif section == "book":
             results["book"] = bench_book()
         elif section == "kernels":

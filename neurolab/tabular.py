@@ -249,8 +249,11 @@ def run_models(
         scikit-learn splitter, called as ``cv.split(X, y, groups)`` (e.g. ``StratifiedKFold``,
         which ignores the groups: only for showing what goes wrong without them).
     n_jobs: models cross-validated at once, each in a worker process (joblib) with one thread;
-        the results do not depend on it. 2 suits a two-core machine.
-    Runs single-threaded (``single_threaded``). Returns {name: TabularResult}. Folds, predictions,
+        the results do not depend on it (but for rounding in the reducer, which then uses every
+        core). 2 suits a two-core machine; on small data the workers' start-up (a few seconds)
+        outweighs the gain.
+    Runs single-threaded (``single_threaded``), except the reducer's fits when n_jobs > 1.
+    Returns {name: TabularResult}. Folds, predictions,
     scores and chance levels are identical to ``cross_validate_decoder`` run on
     ``make_pipeline(reducer, model)`` with the same cv and random_state, and so are the label
     shuffles; a shuffle is scored by the mean over folds, the statistic the observed score is
@@ -269,12 +272,14 @@ def run_models(
     if min(n_perm.values(), default=0) < 0:
         raise ValueError("n_permutations must be >= 0")
 
-    with quiet_warnings(), single_threaded():
+    with quiet_warnings(), single_threaded() if n_jobs == 1 else contextlib.nullcontext():
+        # with n_jobs > 1 both cores are this call's: the reducer's BLAS may use them too
         if isinstance(cv, (int, np.integer)):
             folds = grouped_folds(y, groups, int(cv), random_state)
         else:
             folds = [(np.asarray(tr), np.asarray(te)) for tr, te in cv.split(X, y, groups)]
         feats = _fold_features(X, folds, reducer)
+    with quiet_warnings(), single_threaded():
         chance_acc, chance_bal = _scores(
             y, _oof(DummyClassifier(strategy="most_frequent"), y, folds, feats), folds
         )
