@@ -253,11 +253,10 @@ def run_models(
         core). 2 suits a two-core machine; on small data the workers' start-up (a few seconds)
         outweighs the gain.
     Runs single-threaded (``single_threaded``), except the reducer's fits when n_jobs > 1.
-    Returns {name: TabularResult}. Folds, predictions,
-    scores and chance levels are identical to ``cross_validate_decoder`` run on
-    ``make_pipeline(reducer, model)`` with the same cv and random_state, and so are the label
-    shuffles; a shuffle is scored by the mean over folds, the statistic the observed score is
-    (``cross_validate_decoder`` scores the pooled out-of-fold predictions of a shuffle instead).
+    Returns {name: TabularResult}. Folds, predictions, scores and chance levels are identical to
+    ``cross_validate_decoder`` run on ``make_pipeline(reducer, model)`` with the same cv and
+    random_state, and so are the label shuffles; a shuffle is scored by the mean over folds, the
+    statistic the observed score is.
     """
     X, y, groups = np.asarray(X), np.asarray(y), np.asarray(groups)
     if X.ndim != 2 or len(X) != len(y):
