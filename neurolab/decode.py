@@ -131,10 +131,11 @@ def cross_validate_decoder(
     estimator,
     X,
     y,
-    groups,
+    groups=None,
     cv: int = 5,
     n_permutations: int = 0,
     random_state: int = 0,
+    folds=None,
 ) -> DecodeResult:
     """Grouped, stratified cross-validation with its chance level and a permutation p-value.
 
@@ -143,13 +144,25 @@ def cross_validate_decoder(
     the repeats of one image never straddle train and test. The chance level is a most-frequent
     DummyClassifier on the same folds. With n_permutations > 0 the whole cross-validation is rerun
     with labels shuffled between images; p = (1 + #{shuffled >= observed}) / (1 + n_permutations).
+    folds: (train, test) index arrays to use instead of drawing ``grouped_folds(y, groups, cv,
+    random_state)`` (their test sets must cover every sample once; groups then only serve the
+    permutation test).
     """
     X = np.asarray(X)
     y = np.asarray(y)
-    groups = np.asarray(groups)
     if X.ndim != 2 or len(X) != len(y):
         raise ValueError(f"X must be (n_samples, n_features) matching y; got X {X.shape}, y {y.shape}")
-    folds = grouped_folds(y, groups, cv, random_state)
+    if groups is None and (folds is None or n_permutations):
+        raise ValueError("groups (the image of each sample) are needed to draw grouped folds and to "
+                         "shuffle labels between images")
+    groups = None if groups is None else np.asarray(groups)
+    if folds is None:
+        folds = grouped_folds(y, groups, cv, random_state)
+    else:
+        folds = [(np.asarray(train), np.asarray(test)) for train, test in folds]
+        tested = np.concatenate([test for _, test in folds])
+        if len(tested) != len(y) or len(np.unique(tested)) != len(y):
+            raise ValueError("the test sets of the folds must cover every sample exactly once")
     y_pred = _oof_predict(estimator, X, y, folds)
     acc, bal = _fold_scores(y, y_pred, folds)
     dummy = _oof_predict(DummyClassifier(strategy="most_frequent"), X, y, folds)

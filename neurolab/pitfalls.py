@@ -28,12 +28,10 @@ from collections import OrderedDict
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.decomposition import PCA
-from sklearn.dummy import DummyClassifier
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted
 
-from neurolab.decode import DecodeResult, grouped_folds, identity_accuracy
+from neurolab.decode import DecodeResult, cross_validate_decoder, grouped_folds, identity_accuracy
 from neurolab.recording import N_IMAGES, Recording, split_repeats
 
 __all__ = [
@@ -253,32 +251,7 @@ def evaluate_folds(estimator, X, y, folds) -> DecodeResult:
     X: (n_samples, n_features); y: (n_samples,); folds: list of (train, test) index arrays covering
     every sample once. No permutation test here (``p_value`` is NaN): use ``cross_validate_decoder``.
     """
-    X, y = np.asarray(X), np.asarray(y)
-    if X.ndim != 2 or len(X) != len(y):
-        raise ValueError(f"X must be (n_samples, n_features) matching y; got X {X.shape}, y {y.shape}")
-    tested = np.concatenate([np.asarray(test) for _, test in folds])
-    if len(tested) != len(y) or len(np.unique(tested)) != len(y):
-        raise ValueError("the test sets of the folds must cover every sample exactly once")
-    y_pred = np.empty_like(y)
-    dummy = np.empty_like(y)
-    for train, test in folds:
-        y_pred[test] = clone(estimator).fit(X[train], y[train]).predict(X[test])
-        dummy[test] = DummyClassifier(strategy="most_frequent").fit(X[train], y[train]).predict(X[test])
-    acc = np.array([accuracy_score(y[t], y_pred[t]) for _, t in folds])
-    bal = np.array([balanced_accuracy_score(y[t], y_pred[t]) for _, t in folds])
-    chance = np.array([accuracy_score(y[t], dummy[t]) for _, t in folds])
-    chance_bal = np.array([balanced_accuracy_score(y[t], dummy[t]) for _, t in folds])
-    return DecodeResult(
-        accuracy=float(acc.mean()),
-        balanced_accuracy=float(bal.mean()),
-        fold_accuracy=acc,
-        fold_balanced_accuracy=bal,
-        chance_accuracy=float(chance.mean()),
-        chance_balanced_accuracy=float(chance_bal.mean()),
-        p_value=float("nan"),
-        permutation_scores=np.zeros(0),
-        y_pred=y_pred,
-    )
+    return cross_validate_decoder(estimator, X, y, folds=folds)
 
 
 def _row_standardise(a) -> np.ndarray:

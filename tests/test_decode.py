@@ -89,3 +89,19 @@ def test_bad_shapes_raise():
         cross_validate_decoder(LogisticRegression(), np.zeros(10), np.zeros(10), np.arange(10))
     with pytest.raises(ValueError, match=r"\(2, n_images, n_neurons\)"):
         identity_accuracy(np.zeros((10, 5)))
+
+
+def test_cross_validate_decoder_on_given_folds():
+    X, y, groups = _images_dataset()
+    model = LogisticRegression(max_iter=500)
+    drawn = cross_validate_decoder(model, X, y, groups, random_state=2)
+    given = cross_validate_decoder(model, X, y, folds=grouped_folds(y, groups, 5, 2))
+    np.testing.assert_array_equal(drawn.y_pred, given.y_pred)
+    assert (drawn.accuracy, drawn.chance_accuracy) == (given.accuracy, given.chance_accuracy)
+    folds = grouped_folds(y, groups, 5, 2)
+    with pytest.raises(ValueError, match="cover every sample exactly once"):
+        cross_validate_decoder(model, X, y, folds=folds[:4])
+    with pytest.raises(ValueError, match="groups"):
+        cross_validate_decoder(model, X, y)
+    with pytest.raises(ValueError, match="groups"):
+        cross_validate_decoder(model, X, y, folds=folds, n_permutations=3)
