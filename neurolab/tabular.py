@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -38,7 +38,6 @@ __all__ = [
     "LabelEncoded",
     "TabularResult",
     "category_signal_fraction",
-    "for_metric",
     "make_reducer",
     "quiet_warnings",
     "results_table",
@@ -171,22 +170,17 @@ def tabular_models(seed: int = 0, size: str = "full", epochs: int = 5) -> dict:
 
 @dataclass
 class TabularResult(DecodeResult):
-    """A ``DecodeResult`` with a permutation p-value for balanced accuracy too, and the time taken.
+    """A ``DecodeResult`` with the cost of getting it.
 
-    p_value_balanced: like p_value, for balanced accuracy (nan if no permutations were run).
-    permutation_balanced_scores: (n_permutations,) balanced accuracy under each label shuffle.
     n_permutations: label shuffles run. seconds: wall time of the cross-validation and permutations
     (the shared PCA of each fold not included).
     """
 
-    p_value_balanced: float = float("nan")
-    permutation_balanced_scores: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     n_permutations: int = 0
     seconds: float = 0.0
 
     def summary(self) -> dict:
         return super().summary() | {
-            "p_value_balanced": self.p_value_balanced,
             "n_permutations": self.n_permutations,
             "seconds": self.seconds,
         }
@@ -320,7 +314,7 @@ def _cross_validate_model(model, y, folds, feats, shuffles, chance) -> TabularRe
             permutation_scores=perm_acc,
             y_pred=y_pred,
             p_value_balanced=_p(perm_bal, bal.mean()),
-            permutation_balanced_scores=perm_bal,
+            permutation_scores_balanced=perm_bal,
             n_permutations=k,
             seconds=time.perf_counter() - start,
         )
@@ -329,18 +323,6 @@ def _cross_validate_model(model, y, folds, feats, shuffles, chance) -> TabularRe
 def _p(null, observed) -> float:
     """(1 + #{null >= observed}) / (1 + n), nan if n = 0."""
     return float((1 + np.sum(null >= observed)) / (1 + len(null))) if len(null) else float("nan")
-
-
-def for_metric(results: dict, metric: str) -> dict:
-    """Copies of results whose ``p_value`` is that of ``metric``, for ``neurolab.viz.plot_decoding``
-    (which writes ``p_value`` above every bar whatever the metric)."""
-    import dataclasses
-
-    if metric == "accuracy":
-        return dict(results)
-    if metric != "balanced_accuracy":
-        raise ValueError(f"metric must be 'accuracy' or 'balanced_accuracy', not {metric!r}")
-    return {name: dataclasses.replace(r, p_value=r.p_value_balanced) for name, r in results.items()}
 
 
 def results_table(results: dict):

@@ -20,7 +20,6 @@ from neurolab.tabular import (
     LabelEncoded,
     TabularResult,
     category_signal_fraction,
-    for_metric,
     make_reducer,
     results_table,
     run_models,
@@ -66,7 +65,7 @@ def test_run_models_equals_cross_validate_decoder_on_the_full_pipeline():
             acc.append(accuracy_score(y_perm[test], y_pred[test]))
             bal.append(balanced_accuracy_score(y_perm[test], y_pred[test]))
         assert fast.permutation_scores[i] == pytest.approx(np.mean(acc))
-        assert fast.permutation_balanced_scores[i] == pytest.approx(np.mean(bal))
+        assert fast.permutation_scores_balanced[i] == pytest.approx(np.mean(bal))
         pooled.append(accuracy_score(y_perm, y_pred))
     np.testing.assert_allclose(pooled, ref.permutation_scores)
     assert fast.p_value == pytest.approx((1 + np.sum(fast.permutation_scores >= fast.accuracy)) / 6)
@@ -155,7 +154,7 @@ def test_single_threaded_restores_torch_threads():
     assert torch.get_num_threads() == before
 
 
-def test_results_table_and_for_metric():
+def test_results_table():
     X, y, groups = _task()
     models = {"mf": DummyClassifier(strategy="most_frequent"), "lr": LogisticRegression(max_iter=300)}
     res = run_models(models, X, y, groups, n_permutations={"lr": 2, "mf": 0}, reducer=make_reducer(5))
@@ -171,12 +170,7 @@ def test_results_table_and_for_metric():
     # a plain DecodeResult (no balanced p) also fits in the table
     plain = cross_validate_decoder(DummyClassifier(), X, y, groups)
     assert results_table({"plain": plain}).loc["plain", ("balanced accuracy", "p")] == "n/a"
-    swapped = for_metric(res, "balanced_accuracy")
-    assert np.isnan(swapped["mf"].p_value)
-    assert swapped["lr"].p_value == res["lr"].p_value_balanced
-    assert for_metric(res, "accuracy")["lr"].p_value == res["lr"].p_value
-    with pytest.raises(ValueError):
-        for_metric(res, "f1")
+    assert np.isnan(res["mf"].p_value_balanced) and len(res["lr"].permutation_scores_balanced) == 2
 
 
 def _recording(strength, n_images=N_IMAGES // 4, n_neurons=50, seed=0):
