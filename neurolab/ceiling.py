@@ -36,6 +36,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from neurolab.decode import sem
 from neurolab.recording import N_IMAGES, Recording, split_repeats
 
 __all__ = [
@@ -313,15 +314,10 @@ def ceiling_curves(
                                  random_state=seed)["m"]
             f = res.fold_balanced_accuracy
             rows.append(dict(input=name, fraction=frac, n_neurons=len(idx),
-                             balanced_accuracy=float(f.mean()), balanced_accuracy_sem=_sem(f),
+                             balanced_accuracy=float(f.mean()), balanced_accuracy_sem=sem(f),
                              chance=float(res.chance_balanced_accuracy), accuracy=float(res.accuracy),
                              result=res))
     return pd.DataFrame(rows)
-
-
-def _sem(a) -> float:
-    a = np.asarray(a, dtype=float)
-    return float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else float("nan")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -483,7 +479,7 @@ def plot_ceilings(results: dict, ceilings: dict, chance: float, metric: str = "b
     x = np.arange(len(names))
     for xi, name in zip(x, names):
         folds = np.asarray(getattr(results[name], f"fold_{metric}"), dtype=float)
-        m, s = folds.mean(), _sem(folds)
+        m, s = folds.mean(), sem(folds)
         color = (colors or {}).get(name, "tab:blue")
         ax.errorbar(xi, m, yerr=s if np.isfinite(s) else None, fmt="o", color=color, capsize=4, ms=7)
         # the p-value of the metric drawn (balanced accuracy has its own, where it was computed)

@@ -73,9 +73,9 @@ class DecodeResult:
         """Scalar results as a dict (handy for tables)."""
         return {
             "accuracy": self.accuracy,
-            "accuracy_sem": _sem(self.fold_accuracy),
+            "accuracy_sem": sem(self.fold_accuracy),
             "balanced_accuracy": self.balanced_accuracy,
-            "balanced_accuracy_sem": _sem(self.fold_balanced_accuracy),
+            "balanced_accuracy_sem": sem(self.fold_balanced_accuracy),
             "chance_accuracy": self.chance_accuracy,
             "chance_balanced_accuracy": self.chance_balanced_accuracy,
             "p_value": self.p_value,
@@ -83,7 +83,8 @@ class DecodeResult:
         }
 
 
-def _sem(a) -> float:
+def sem(a) -> float:
+    """Standard error of the mean of fold scores ``a`` (n_folds,): SD (ddof 1) / sqrt(n); nan for n < 2."""
     a = np.asarray(a, dtype=float)
     return float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else float("nan")
 

@@ -644,15 +644,16 @@ def _straddle(straddle, X, y, groups):
 @_exercise("ex-06-balanced-chance", "6.3", "balanced_chance", "y",
            "the chance level to compare a balanced accuracy with")
 def _balanced_chance(balanced_chance, y):
-    _, counts = np.unique(np.asarray(y), return_counts=True)
-    share = counts / counts.sum()
+    from neurolab.pitfalls import chance_levels
+
+    levels = chance_levels(y)
     got = _number("balanced_chance", balanced_chance, 0, 1)
-    if abs(got - 1 / len(counts)) < 1e-9:
-        return f"1 / {len(counts)} classes = {_pct(got)}."
-    if abs(got - share.max()) < 1e-9:
+    if abs(got - levels["uniform"]) < 1e-9:
+        return f"1 / {levels['n_classes']} classes = {_pct(got)}."
+    if abs(got - levels["most_frequent"]) < 1e-9:
         raise Wrong("that is the most-frequent-class share, the chance level of plain accuracy; balanced "
                     "accuracy averages the recall of every class")
-    if abs(got - np.sum(share**2)) < 1e-9:
+    if abs(got - levels["stratified"]) < 1e-9:
         raise Wrong("that is the accuracy of guessing with the class frequencies; what is its BALANCED accuracy?")
     raise Wrong("a dummy's per-class recalls average to one over the number of classes: compute that from y")
 

@@ -29,6 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from neurolab.decode import sem
 from neurolab.models import PointNet, n_parameters
 
 __all__ = [
@@ -207,11 +208,6 @@ def cross_validate_many(decoders: dict, y, groups, n_jobs: int = 2, **kwargs) ->
     return results, seconds
 
 
-def _sem(a) -> float:
-    a = np.asarray(a, dtype=float)
-    return float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else float("nan")
-
-
 def comparison_table(results: dict, n_params: dict | None = None, seconds: dict | None = None,
                      metric: str = "balanced_accuracy"):
     """One row per decoder: mean and SEM over folds, chance, p, parameters, wall time.
@@ -228,7 +224,7 @@ def comparison_table(results: dict, n_params: dict | None = None, seconds: dict 
         folds = getattr(r, f"fold_{metric}")
         rows[name] = {
             "score": float(np.mean(folds)),
-            "sem": _sem(folds),
+            "sem": sem(folds),
             "chance": float(getattr(r, f"chance_{metric}")),
             "p_value": float(getattr(r, "p_value_balanced", np.nan) if metric == "balanced_accuracy"
                              else r.p_value),
@@ -250,7 +246,7 @@ def verdict(results: dict, metric: str = "balanced_accuracy") -> tuple[str, str,
     """
     if not results:
         raise ValueError("verdict needs at least one result")
-    stats = {n: (float(np.mean(getattr(r, f"fold_{metric}"))), _sem(getattr(r, f"fold_{metric}")))
+    stats = {n: (float(np.mean(getattr(r, f"fold_{metric}"))), sem(getattr(r, f"fold_{metric}")))
              for n, r in results.items()}
     ranked = sorted(stats, key=lambda n: stats[n][0], reverse=True)
     if len(ranked) == 1:

@@ -67,10 +67,13 @@ def cached_recording(size: str = "full", seed: int = 0, keep_grey: bool = False)
     synthetic = _generator()
     if size in UNCACHED_SIZES or not _enabled():
         return synthetic.make_recording(size, seed, keep_grey=keep_grey)
-    path = cache_file(size, seed)
+    from neurolab.data import load_classes
+
+    labels = load_classes()[0]  # read once: the file name's key and the generator both need them
+    path = cache_file(size, seed, labels)
     rec = _read(path) if path.is_file() else None
     if rec is None:
-        rec = synthetic.make_recording(size, seed, keep_grey=True)
+        rec = synthetic.make_recording(size, seed, labels=labels, keep_grey=True)
         _write(rec, path)
     return rec if keep_grey else rec.without_grey()
 
