@@ -54,10 +54,7 @@ $(STAMP): $(ROOT)/requirements.txt $(ROOT)/requirements-nodeps.txt $(ROOT)/pypro
 # (without them it downloads the same files). Nothing to do when the shared folder is absent.
 data: venv
 	@if [ -d "$(SHARED_DATA)" ]; then \
-	  dest=$$("$(BIN)/python" -c 'import importlib.util, os, platformdirs; \
-	    f = importlib.util.find_spec("neurolab.fetch"); \
-	    print(__import__("neurolab.fetch", fromlist=["cache_dir"]).cache_dir() if f \
-	          else os.environ.get("NEUROLAB_DATA_DIR") or platformdirs.user_cache_dir("neurolab"))'); \
+	  dest=$$("$(BIN)/python" -c 'from neurolab.io import cache_dir; print(cache_dir())'); \
 	  mkdir -p "$$dest"; \
 	  for f in "$(SHARED_DATA)"/stimuli_class_assignment*.mat; do \
 	    [ -e "$$f" ] || continue; \
@@ -71,11 +68,11 @@ book: venv data
 	@echo "open $(ROOT)/_build/html/index.html"
 
 # The chapters as notebooks, without executing them: a student edition (solutions replaced by
-# stubs) and an instructor edition of each, from neurolab/student.py. `make book` also writes them,
+# stubs) and an instructor edition of each, from book/_ext/editions.py. `make book` also writes them,
 # into _build/html/notebooks/, where the chapter pages link them (book/_ext/neurolab_book.py).
 .PHONY: student
 student: venv
-	cd "$(ROOT)" && "$(BIN)/python" -m neurolab.student --out "$(ROOT)/_build/notebooks"
+	cd "$(ROOT)" && "$(BIN)/python" book/_ext/editions.py --out "$(ROOT)/_build/notebooks"
 
 test: venv data
 	cd "$(ROOT)" && "$(BIN)/python" -m pytest $(PYTEST_ARGS)

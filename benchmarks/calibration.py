@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neurolab.data import split_repeats
-from neurolab.decode import identity_accuracy
-from neurolab.denoise import SpontaneousPCs
+from neurolab.decoding import identity_accuracy
 from neurolab.geometry import cvpca, powerlaw, signal_variance_fraction
+from neurolab.preprocessing import SpontaneousPCs
+from neurolab.recording import split_repeats
 from neurolab.synthetic import make_recording
 
 TARGETS = {  # name: (low, high, value reported on real data)

@@ -30,7 +30,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))  # the book's build tooling (notebooks.py)
 RESULTS = ROOT / "benchmarks" / "results" / "benchmarks.json"
 TRAINS_A_NETWORK = {"05_mousenet", "08_pointcloud", "09_ceiling"}
 SECTIONS = ("chapters", "book", "kernels", "scaling")
@@ -70,7 +70,7 @@ def timed(fn, *args, repeat: int = 1, **kwargs):
 # ---------------------------------------------------------------------------------------- chapters
 def bench_chapters(sizes=("smoke", "full"), only=None) -> list[dict]:
     """Each chapter (or those named in ``only``) at each size, in a fresh process."""
-    from chapters import toc_chapters
+    from notebooks import toc_chapters
 
     chapters = [c for c in toc_chapters() if not only or c.stem in only]
     rows = []
@@ -153,8 +153,8 @@ def plain_identity(X) -> float:
 def denoised_repeats(size="full", seed=0, **overrides):
     import dataclasses
 
-    from neurolab.data import split_repeats
-    from neurolab.denoise import SpontaneousPCs
+    from neurolab.preprocessing import SpontaneousPCs
+    from neurolab.recording import split_repeats
     from neurolab.synthetic import make_recording
 
     rec = make_recording(size, seed, **overrides)
@@ -163,7 +163,7 @@ def denoised_repeats(size="full", seed=0, **overrides):
 
 
 def bench_kernels() -> dict:
-    from neurolab.decode import identity_accuracy
+    from neurolab.decoding import identity_accuracy
     from neurolab.geometry import cvpca, powerlaw
     from neurolab.synthetic import make_recording
 
@@ -202,7 +202,7 @@ def bench_kernels() -> dict:
 def bench_scaling() -> dict:
     """Time and memory of the core analyses against neurons (1k, 11k, 33k = three recordings
     pooled) and images (700, 1,400, 2,800)."""
-    from neurolab.decode import identity_accuracy
+    from neurolab.decoding import identity_accuracy
     from neurolab.geometry import cvpca
 
     def analyse(X):

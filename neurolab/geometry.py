@@ -1,16 +1,27 @@
-"""Geometry of stimulus responses: cross-validated PCA, power laws, signal variance."""
+"""Geometry of stimulus responses: cross-validated PCA, power laws, signal variance, reliability.
+
+Everything here works on the two repeats of every image, X of shape (2, n_images, n_neurons)
+(``neurolab.recording.split_repeats``): what repeats is stimulus, what does not is noise.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
 
+from neurolab._stats import p_value
+from neurolab._validation import check_labels, check_rng
+from neurolab._validation import check_repeats as _check_repeats
+from neurolab.recording import split_repeats
 
-def _check_repeats(X) -> np.ndarray:
-    X = np.asarray(X)
-    if X.ndim != 3 or X.shape[0] != 2:
-        raise ValueError(f"X must have shape (2, n_stimuli, n_neurons), got {X.shape}")
-    return X
+__all__ = [
+    "category_signal_fraction",
+    "cvpca",
+    "powerlaw",
+    "repeat_reliability",
+    "shuffle_repeats",
+    "signal_variance_fraction",
+]
 
 
 def _top_eigh(sym: np.ndarray, k: int, method: str, n_iter: int = 4, oversample: int = 20, seed: int = 0):
@@ -123,7 +134,76 @@ def shuffle_repeats(X, rng) -> np.ndarray:
     leaves cvPCA unbiased, so it checks that the spectrum is not an artefact of repeat order).
     X: (2, n_stimuli, n_neurons); rng: numpy Generator. Returns a new array."""
     X = _check_repeats(X)
-    flip = rng.random(X.shape[1]) < 0.5
+    flip = check_rng(rng).random(X.shape[1]) < 0.5
     out = X.copy()
     out[0, flip], out[1, flip] = X[1, flip], X[0, flip]
     return out
+
+
+def repeat_reliability(X) -> np.ndarray:
+    """Per-neuron correlation, across images, between the responses to repeat 1 and repeat 2.
+
+    X: (2, n_images, n_neurons) from ``split_repeats``. A neuron that carries image information has
+    a positive value; a neuron whose responses are all equal (e.g. never copied, all zeros) has no
+    defined correlation and gets NaN. Returns (n_neurons,) float64.
+    """
+    X = _check_repeats(X).astype(np.float64)
+    a = X[0] - X[0].mean(axis=0)
+    b = X[1] - X[1].mean(axis=0)
+    denom = np.sqrt((a * a).sum(axis=0) * (b * b).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (a * b).sum(axis=0) / np.where(denom > 0, denom, 1.0), np.nan)
+
+
+def category_signal_fraction(
+    rec, labels, drop_unknown: bool = True, n_shuffles: int = 20, rng=0
+) -> dict:
+    """How much of the repeatable (stimulus) response is shared by images of one category?
+
+    The stimulus-driven variance of the population is the covariance of its two repeats across
+    images, summed over neurons (trial noise is independent between repeats, so it drops out). The
+    category part is the same covariance between the class means of the two repeats, each class
+    weighted by its number of images. Shuffling labels between images gives the value expected
+    with no category signal at all (finite classes always explain a little, about
+    (n_classes - 1) / (n_images - 1)).
+
+    rec: a Recording (denoised or not); labels: (2800,) class per image (0 = 'unknown').
+    Returns a dict of floats: signal_fraction (stimulus share of single-trial variance,
+    ``geometry.signal_variance_fraction``), category_fraction (category share of the stimulus
+    variance), null_mean and null_95 (mean and 95th percentile of that share under label
+    shuffles), p (shuffle p-value), single_trial_fraction (signal_fraction * category_fraction),
+    n_images, n_classes.
+    """
+    from scipy import sparse
+
+    X, images = split_repeats(rec)
+    y = check_labels(labels)[images]
+    if drop_unknown:
+        X, y = X[:, y != 0], y[y != 0]
+    signal_fraction = signal_variance_fraction(X)
+    Xc = X - X.mean(axis=1, keepdims=True)
+    # cross-repeat covariance, summed over neurons and images
+    total = float(np.einsum("ij,ij->", Xc[0], Xc[1], dtype=np.float64))
+    classes, y_idx = np.unique(y, return_inverse=True)
+    n = len(y_idx)
+
+    def between(codes):
+        counts = np.bincount(codes, minlength=len(classes)).astype(np.float64)
+        onehot = sparse.csr_matrix((np.ones(n, np.float32), (codes, np.arange(n))), shape=(len(classes), n))
+        m0, m1 = (np.asarray(onehot @ Xc[r], dtype=np.float64) for r in (0, 1))  # class sums
+        keep = counts > 0
+        return float(np.sum((m0[keep] * m1[keep]).sum(axis=1) / counts[keep]))
+
+    frac = between(y_idx) / total
+    rng = check_rng(rng)
+    null = np.array([between(rng.permutation(y_idx)) / total for _ in range(n_shuffles)])
+    return {
+        "signal_fraction": float(signal_fraction),
+        "category_fraction": float(frac),
+        "null_mean": float(null.mean()) if n_shuffles else float("nan"),
+        "null_95": float(np.percentile(null, 95)) if n_shuffles else float("nan"),
+        "p": p_value(null, frac),
+        "single_trial_fraction": float(signal_fraction * frac),
+        "n_images": int(len(y)),
+        "n_classes": int(len(classes)),
+    }

@@ -81,12 +81,12 @@ class Recording:
         """(n_trials,) bool, True for grey-screen trials."""
         return self.istim == GREY
 
-    def without_grey(self) -> "Recording":
+    def without_grey(self) -> Recording:
         """The same recording with grey-screen trials removed."""
         keep = ~self.is_grey
         return dataclasses.replace(self, resp=self.resp[keep], istim=self.istim[keep])
 
-    def subset_neurons(self, idx) -> "Recording":
+    def subset_neurons(self, idx) -> Recording:
         """The recording restricted to neurons ``idx`` (index array or boolean mask).
 
         Ground truth is subset too, so a synthetic subset stays self-consistent.

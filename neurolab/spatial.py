@@ -1,24 +1,19 @@
-"""Space in a recording: pooling neurons into groups, the controls that pooling needs, and how
-similar the tuning of nearby neurons is.
+"""Space in a recording: where the neurons are, and pooling them by place.
 
-Used by the chapters on grid averaging and on MouseNet. Grid cells come from
-``neurolab.features.grid_cells``; everything here works on a group label per neuron, so a grid,
-a random grouping of the same sizes and a random subset of single neurons are treated alike.
+Everything works on a group label per neuron, so a grid, a random grouping of the same sizes and
+a random subset of single neurons are treated alike; one pooling operation (``pool_units``) serves
+them all, and ``voxelise`` is the same averaging onto a dense grid with empty voxels kept.
 
-* ``grid_groups``: the occupied cells of an n_bins x n_bins grid per plane, as labels 0..n_groups-1.
-* ``shuffled_groups``: the same group sizes with members drawn at random (pooling non-neighbours).
-* ``random_neurons``: k single neurons drawn at random (as many features as a grid, no pooling).
-* ``pooling_variants``: the three above as group labels, for one grid granularity.
+* ``plane_index`` / ``grid_cells``: the imaging plane and the x/y grid cell of each neuron.
+* ``grid_groups``: the occupied cells of an n_bins x n_bins grid (per plane, or through all planes)
+  as labels 0..n_groups-1.
+* ``shuffled_groups``, ``random_neurons``, ``pooling_variants``: the controls pooling needs.
 * ``pool_units``: group means of any array with neurons on its last axis (repeats, trials).
 * ``grid_means``: a response pattern as one image per plane (cell means, empty cells NaN).
-* ``pool_recording``: a Recording whose "neurons" are group means (responses, spontaneous
-  activity, synthetic ground truth), so every tool of the course runs on pooled units unchanged.
-* ``signal_correlation_by_distance``: tuning similarity of neuron pairs against their distance,
-  from the two repeats (trial-to-trial noise cancels out).
-* ``model_summary``: a layer table (output shapes, parameters) of a PyTorch model.
-* ``plot_voxel_planes``: one image per imaging plane of a voxelised trial (``neurolab.viz.plot_planes``
-  draws neurons as points instead); ``plot_voxel_trials``: several trials, one row each.
-* ``plot_pooled_maps``: one plane's single neurons next to the same plane pooled on grids.
+* ``pool_recording``: a Recording whose "neurons" are group means.
+* ``voxelise``: responses on the (planes, x, y) voxel grid of a 3D CNN.
+* ``normalise_positions`` / ``point_cloud``: neurons as points (x, y, z, response).
+* ``signal_correlation_by_distance``: tuning similarity of neuron pairs against their distance.
 """
 
 from __future__ import annotations
@@ -28,23 +23,63 @@ import dataclasses
 import numpy as np
 from scipy import sparse
 
-from neurolab.features import grid_cells, plane_index
+from neurolab._validation import check_repeats, check_rng
 
 __all__ = [
+    "grid_cells",
     "grid_groups",
-    "shuffled_groups",
-    "random_neurons",
-    "pooling_variants",
-    "group_sizes",
-    "pool_units",
     "grid_means",
+    "group_sizes",
+    "normalise_positions",
+    "plane_index",
+    "point_cloud",
     "pool_recording",
+    "pool_units",
+    "pooling_variants",
+    "random_neurons",
+    "shuffled_groups",
     "signal_correlation_by_distance",
-    "model_summary",
-    "plot_voxel_planes",
-    "plot_voxel_trials",
-    "plot_pooled_maps",
+    "voxelise",
 ]
+
+
+def plane_index(xyz, n_planes: int | None = None) -> np.ndarray:
+    """Imaging plane of each neuron: (n_neurons,) int in 0..n_planes-1, ordered by depth.
+
+    xyz: (n_neurons, 3). If the depths take at most n_planes distinct values (as in a multi-plane
+    recording) each distinct depth is one plane; otherwise depth is cut into n_planes equal bins.
+    """
+    z = np.asarray(xyz, dtype=np.float64)[:, 2]
+    depths, idx = np.unique(z, return_inverse=True)
+    if n_planes is None or len(depths) <= n_planes:
+        return idx.astype(np.int64)
+    edges = np.linspace(z.min(), z.max(), n_planes + 1)[1:-1]
+    return np.searchsorted(edges, z, side="right").astype(np.int64)
+
+
+def _xy_bins(xy: np.ndarray, n_bins: int) -> np.ndarray:
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    scaled = (xy - lo) / np.where(hi > lo, hi - lo, 1.0)
+    return np.minimum((scaled * n_bins).astype(np.int64), n_bins - 1)
+
+
+def grid_cells(xyz, n_bins: int, n_planes: int | None = None, per_plane: bool = True):
+    """Assign neurons to grid cells: an n_bins x n_bins grid over x/y, one per plane if per_plane.
+
+    xyz: (n_neurons, 3). Returns (cell: (n_neurons,) int, shape: tuple) where cell indexes the
+    flattened grid of the given shape, (n_planes, n_bins, n_bins) or (n_bins, n_bins).
+    """
+    xyz = np.asarray(xyz, dtype=np.float64)
+    if xyz.ndim != 2 or xyz.shape[1] != 3:
+        raise ValueError(f"xyz must have shape (n_neurons, 3), got {xyz.shape}")
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+    bx, by = _xy_bins(xyz[:, :2], n_bins).T
+    if not per_plane:
+        return bx * n_bins + by, (n_bins, n_bins)
+    plane = plane_index(xyz, n_planes)
+    n_p = int(plane.max()) + 1 if n_planes is None else n_planes
+    return (plane * n_bins + bx) * n_bins + by, (n_p, n_bins, n_bins)
 
 
 def _check_labels(cell, n_neurons: int | None = None) -> np.ndarray:
@@ -71,25 +106,29 @@ def _n_groups(cell: np.ndarray) -> int:
     return n_groups
 
 
-def _averaging_matrix(cell: np.ndarray, n_groups: int) -> sparse.csr_matrix:
-    """(n_groups, n_neurons) sparse matrix whose rows average the groups (-1 neurons get no weight)."""
+def _averaging_matrix(cell: np.ndarray, n_groups: int, dtype=np.float32) -> sparse.csr_matrix:
+    """(n_groups, n_neurons) sparse matrix whose rows average the groups (-1 neurons get no weight).
+
+    A group with no neuron is a row of zeros. float32 weights keep float32 responses float32.
+    """
     member = np.flatnonzero(cell >= 0)
     sizes = np.bincount(cell[member], minlength=n_groups).astype(np.float64)
-    weights = (1.0 / sizes[cell[member]]).astype(np.float32)  # float32: no upcast of float32 responses
-    return sparse.csr_matrix((weights, (cell[member], member)), shape=(n_groups, len(cell)), dtype=np.float32)
+    weights = (1.0 / sizes[cell[member]]).astype(dtype)
+    return sparse.csr_matrix((weights, (cell[member], member)), shape=(n_groups, len(cell)), dtype=dtype)
 
 
-def grid_groups(xyz, n_bins: int | None, n_planes: int | None = None) -> np.ndarray:
+def grid_groups(xyz, n_bins: int | None, n_planes: int | None = None, per_plane: bool = True) -> np.ndarray:
     """Group label of each neuron: its cell of an n_bins x n_bins x/y grid in its plane.
 
     xyz: (n_neurons, 3) positions. n_bins=None means no pooling: every neuron is its own group.
+    per_plane=False: one grid through all planes (a column of cortex is one cell).
     Returns (n_neurons,) int64 labels 0..n_groups-1 numbering only the occupied cells, in the
-    order of ``neurolab.features.grid_cells`` (plane, then x bin, then y bin).
+    order of ``grid_cells`` (plane, then x bin, then y bin).
     """
     xyz = np.asarray(xyz)
     if n_bins is None:
         return np.arange(len(xyz), dtype=np.int64)
-    cell, _ = grid_cells(xyz, n_bins, n_planes)
+    cell, _ = grid_cells(xyz, n_bins, n_planes, per_plane)
     _, compact = np.unique(cell, return_inverse=True)
     return compact.astype(np.int64)
 
@@ -103,30 +142,31 @@ def group_sizes(cell) -> np.ndarray:
 def shuffled_groups(cell, rng) -> np.ndarray:
     """Random groups with exactly the sizes of ``cell``: the labels permuted across neurons.
 
-    cell: (n_neurons,) group labels; rng: numpy Generator. Group g keeps its size but its members
+    cell: (n_neurons,) group labels; rng: int seed or numpy Generator. Group g keeps its size but its members
     are drawn at random from the whole recording, so pooling them averages non-neighbours.
     """
     cell = _check_labels(cell)
-    return cell[rng.permutation(len(cell))]
+    return cell[check_rng(rng).permutation(len(cell))]
 
 
 def random_neurons(n_neurons: int, k: int, rng) -> np.ndarray:
     """k distinct neuron indices out of n_neurons, drawn at random and sorted: (k,) int64."""
     if not 1 <= k <= n_neurons:
         raise ValueError(f"k must be between 1 and n_neurons={n_neurons}, got {k}")
-    return np.sort(rng.choice(n_neurons, size=k, replace=False)).astype(np.int64)
+    return np.sort(check_rng(rng).choice(n_neurons, size=k, replace=False)).astype(np.int64)
 
 
 def pooling_variants(xyz, n_bins: int | None, rng) -> dict[str, np.ndarray]:
     """Three ways to turn the neurons into as many units as an n_bins grid has occupied cells.
 
     xyz: (n_neurons, 3); n_bins: grid size per plane (None: no pooling, only 'grid' is returned, one
-    neuron per unit); rng: numpy Generator. Returns {name: (n_neurons,) group labels} for
+    neuron per unit); rng: int seed or numpy Generator. Returns {name: (n_neurons,) group labels} for
     ``pool_units``:
     'grid': neighbours pooled (``grid_groups``);
     'random groups': groups of the same sizes, members drawn at random (``shuffled_groups``);
     'random neurons': as many single neurons drawn at random, each its own unit, the rest -1.
     """
+    rng = check_rng(rng)
     cell = grid_groups(xyz, n_bins)
     if n_bins is None:
         return {"grid": cell}
@@ -162,7 +202,7 @@ def grid_means(values, xyz, n_bins: int, n_planes: int | None = None) -> np.ndar
 
     values: (n_neurons,) e.g. the response of every neuron to one image; xyz: (n_neurons, 3).
     Element [p, i, j] is the mean over the neurons of plane p in x bin i and y bin j (the cells of
-    ``neurolab.features.grid_cells``); empty cells are NaN. Show plane p with
+    ``grid_cells``); empty cells are NaN. Show plane p with
     ``imshow(out[p].T, origin="lower")`` so that x runs to the right and y upwards.
     """
     values = np.asarray(values, dtype=np.float64)
@@ -199,7 +239,7 @@ def pool_recording(rec, cell):
 
 def signal_correlation_by_distance(
     X, xyz, bin_edges_um=(0, 50, 100, 150, 200, 300, 400, 600, 800), max_neurons: int = 2000,
-    same_plane: bool = True, rng=None,
+    same_plane: bool = True, rng=0,
 ):
     """How similar is the tuning of two neurons, as a function of their distance?
 
@@ -210,16 +250,14 @@ def signal_correlation_by_distance(
     X: (2, n_images, n_neurons) repeats (``split_repeats``); xyz: (n_neurons, 3) positions (x, y in
     micrometres). bin_edges_um: edges of the x/y distance bins. max_neurons: a random subset of at
     most this many neurons is used (pairs grow as its square). same_plane: only pairs in one plane.
-    rng: numpy Generator for the subset (default seed 0).
+    rng: int seed or numpy Generator for the subset.
     Returns (centres: (n_bins,) um, mean_corr: (n_bins,), n_pairs: (n_bins,) int); empty bins are nan.
     """
-    X = np.asarray(X)
-    if X.ndim != 3 or X.shape[0] != 2:
-        raise ValueError(f"X must have shape (2, n_images, n_neurons), got {X.shape}")
+    X = check_repeats(X)
     xyz = np.asarray(xyz, dtype=np.float64)
     if xyz.shape != (X.shape[2], 3):
         raise ValueError(f"xyz has shape {xyz.shape}, expected ({X.shape[2]}, 3)")
-    rng = np.random.default_rng(0) if rng is None else rng
+    rng = check_rng(rng)
     n = X.shape[2]
     idx = np.sort(rng.choice(n, size=min(n, max_neurons), replace=False))
     z = np.asarray(X[:, :, idx], dtype=np.float64)
@@ -245,125 +283,39 @@ def signal_correlation_by_distance(
     return 0.5 * (edges[:-1] + edges[1:]), mean, counts
 
 
-def model_summary(model, input_shape):
-    """A layer table of a PyTorch model, like fastai's ``Learner.summary``.
+def voxelise(resp, xyz, shape=(11, 12, 12)) -> np.ndarray:
+    """Mean response per voxel: (n_trials, 1, n_planes, n_x_bins, n_y_bins) float32, empty voxels 0.
 
-    input_shape: shape of one sample without the batch axis, e.g. (1, 11, 12, 12).
-    Returns a pandas DataFrame with one row per leaf layer: layer (name), type, output shape
-    (without batch) and parameters (trainable), in forward order. The total is
-    ``table['parameters'].sum()``.
+    resp: (n_trials, n_neurons); xyz: (n_neurons, 3); shape: (n_planes, n_bins, n_bins).
+    The channel axis makes the result a batch for ``torch.nn.Conv3d``.
     """
-    import pandas as pd
-    import torch
-
-    from neurolab.models import layer_shapes
-
-    modules = dict(model.named_modules())
-    shapes = layer_shapes(model, torch.zeros(2, *input_shape))
-    rows = []
-    for name, shape in shapes:
-        mod = modules[name]
-        params = sum(p.numel() for p in mod.parameters(recurse=False) if p.requires_grad)
-        rows.append(
-            {"layer": name, "type": type(mod).__name__, "output shape": list(shape), "parameters": params}
-        )
-    return pd.DataFrame(rows)
+    n_planes, n_bins, n_bins_y = shape
+    if n_bins != n_bins_y:
+        raise ValueError(f"voxel grid must be square in x/y, got {shape}")
+    resp = np.asarray(resp, dtype=np.float32)
+    cell, grid_shape = grid_cells(xyz, n_bins, n_planes)
+    n_cells = int(np.prod(grid_shape))
+    vox = (_averaging_matrix(cell, n_cells, np.float64) @ resp.T).T  # empty voxels: 0
+    return np.ascontiguousarray(vox, dtype=np.float32).reshape(len(resp), 1, *grid_shape)
 
 
-def plot_voxel_planes(volume, axes=None, vmax=None, cmap="RdBu_r", titles=True):
-    """Show a voxelised trial as one image per imaging plane.
+def normalise_positions(xyz) -> np.ndarray:
+    """Positions scaled to [-1, 1] on each axis: (n_neurons, 3) float32."""
+    xyz = np.asarray(xyz, dtype=np.float32)
+    lo, hi = xyz.min(axis=0), xyz.max(axis=0)
+    return (2 * (xyz - lo) / np.where(hi > lo, hi - lo, 1) - 1).astype(np.float32)
 
-    volume: (n_planes, n_x, n_y) or (1, n_planes, n_x, n_y), e.g. ``voxelise(...)[trial]``.
-    axes: a sequence of at least n_planes matplotlib Axes (default: a new row of subplots).
-    vmax: colour limit (symmetric around 0; default the largest |value|). Returns (axes, image).
+
+def point_cloud(resp, xyz) -> np.ndarray:
+    """Each neuron as a point (x, y, z, response): (n_trials, n_neurons, 4) float32.
+
+    Positions are normalised to [-1, 1]; the response is the fourth coordinate (standardise the
+    responses first, e.g. with ``SpontaneousPCs``). Memory grows as 16 bytes per neuron per trial;
+    ``neurolab.nn.PointNet`` builds points batch by batch instead.
     """
-    import matplotlib.pyplot as plt
-
-    vol = np.asarray(volume)
-    if vol.ndim == 4 and vol.shape[0] == 1:
-        vol = vol[0]
-    if vol.ndim != 3:
-        raise ValueError(f"volume must be (n_planes, n_x, n_y), got {np.asarray(volume).shape}")
-    n_planes = vol.shape[0]
-    if axes is None:
-        _, axes = plt.subplots(1, n_planes, figsize=(1.1 * n_planes, 1.5))
-    axes = np.ravel(axes)
-    if len(axes) < n_planes:
-        raise ValueError(f"{len(axes)} axes for {n_planes} planes")
-    vmax = float(np.max(np.abs(vol))) if vmax is None else float(vmax)
-    vmax = vmax if vmax > 0 else 1.0
-    for p, ax in enumerate(axes[:n_planes]):
-        # x runs along the image's horizontal axis, y along its vertical axis
-        im = ax.imshow(vol[p].T, origin="lower", cmap=cmap, vmin=-vmax, vmax=vmax)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if titles:
-            ax.set_title(f"plane {p}", fontsize=7)
-    for ax in axes[n_planes:]:
-        ax.axis("off")
-    return axes, im
-
-
-def plot_voxel_trials(volumes, row_labels=(), vmax=None, cmap="RdBu_r", colorbar_label="mean response"):
-    """Several voxelised trials, one row of plane images each, on one shared colour scale.
-
-    volumes: (n_rows, 1, n_planes, n_x, n_y) or (n_rows, n_planes, n_x, n_y), e.g. ``V[[i, j, k]]``
-    from ``voxelise``; row_labels: a label per row (drawn left of the row). vmax: colour limit,
-    symmetric around 0 (default the 99th percentile of |value|). Returns the matplotlib Figure.
-    """
-    import matplotlib.pyplot as plt
-
-    vols = np.asarray(volumes)
-    if vols.ndim == 5 and vols.shape[1] == 1:
-        vols = vols[:, 0]
-    if vols.ndim != 4:
-        raise ValueError(f"volumes must be (n_rows, n_planes, n_x, n_y), got {np.asarray(volumes).shape}")
-    n_rows, n_planes = vols.shape[:2]
-    vmax = float(np.percentile(np.abs(vols), 99)) if vmax is None else float(vmax)
-    size = (1.0 * n_planes + 1.2, 1.05 * n_rows + 0.4)
-    fig, axes = plt.subplots(n_rows, n_planes, figsize=size, squeeze=False)
-    # a fixed layout: constrained layout costs seconds with this many panels
-    top = 1 - 0.3 / (n_rows + 0.4)
-    fig.subplots_adjust(left=0.09, right=0.9, bottom=0.03, top=top, wspace=0.05, hspace=0.08)
-    for row in range(n_rows):
-        _, im = plot_voxel_planes(vols[row], axes=axes[row], vmax=vmax, cmap=cmap, titles=row == 0)
-        if row < len(row_labels):
-            axes[row, 0].set_ylabel(row_labels[row], fontsize=8)
-    fig.colorbar(im, cax=fig.add_axes((0.92, 0.15, 0.012, 0.7)), label=colorbar_label)
-    return fig
-
-
-def plot_pooled_maps(values, xyz, plane: int, n_bins=(16, 8, 4), cmap="RdBu_r"):
-    """One imaging plane as single neurons and pooled on grids, side by side.
-
-    values: (n_neurons,) one number per neuron (e.g. the response to one image); xyz: (n_neurons, 3);
-    plane: the plane to draw (``neurolab.features.plane_index``); n_bins: grid sizes, one panel each
-    (cells of ``grid_means``, empty cells blank). Every panel has its own symmetric colour scale and
-    colour bar, since averaging shrinks the range. Returns the matplotlib Figure.
-    """
-    import matplotlib.pyplot as plt
-
-    values = np.asarray(values, dtype=np.float64)
-    xyz = np.asarray(xyz, dtype=np.float64)
-    on = plane_index(xyz) == plane
-    if not on.any():
-        raise ValueError(f"no neuron in plane {plane}")
-    extent = [xyz[:, 0].min(), xyz[:, 0].max(), xyz[:, 1].min(), xyz[:, 1].max()]
-    n_panels = 1 + len(n_bins)
-    fig, axes = plt.subplots(1, n_panels, figsize=(2.4 * n_panels, 2.6))
-    fig.subplots_adjust(left=0.02, right=0.96, bottom=0.04, top=0.84, wspace=0.3)
-    v = float(np.percentile(np.abs(values[on]), 98)) or 1.0
-    sc = axes[0].scatter(xyz[on, 0], xyz[on, 1], c=values[on], s=4, cmap=cmap, vmin=-v, vmax=v, linewidths=0)
-    axes[0].set_title(f"{on.sum():,} single neurons", fontsize=9)
-    fig.colorbar(sc, ax=axes[0], fraction=0.046, pad=0.03)
-    for ax, nb in zip(axes[1:], n_bins):
-        img = grid_means(values, xyz, nb)[plane]
-        v = float(np.nanmax(np.abs(img))) if np.isfinite(img).any() else 1.0
-        im = ax.imshow(img.T, origin="lower", extent=extent, cmap=cmap, vmin=-v, vmax=v or 1.0)
-        per_cell = on.sum() / max(int(np.isfinite(img).sum()), 1)
-        ax.set_title(f"{nb} x {nb} grid, ~{per_cell:.0f} per cell", fontsize=9)
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
-    for ax in axes:
-        ax.set(xlim=extent[:2], ylim=extent[2:], xticks=[], yticks=[], aspect="equal")
-        ax.tick_params(labelsize=7)
-    return fig
+    resp = np.asarray(resp, dtype=np.float32)
+    pos = normalise_positions(xyz)
+    out = np.empty((len(resp), pos.shape[0], 4), np.float32)
+    out[..., :3] = pos
+    out[..., 3] = resp
+    return out

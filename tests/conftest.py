@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from chapters import ROOT, SMOKE_PARAMS, ExecutedChapters, toc_chapters
+from notebooks import ROOT, SMOKE_PARAMS, ExecutedChapters, toc_chapters
 
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "book", "chapters")
 BUILD_TIMEOUT_S = 900

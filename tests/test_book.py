@@ -10,8 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from chapters import ROOT, TOC, toc_chapters, toc_files
+from notebooks import ROOT, TOC, toc_chapters, toc_files
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 

@@ -15,8 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from chapters import ROOT, toc_chapters, toc_files
+from notebooks import ROOT, toc_chapters, toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.book, pytest.mark.slow]
 

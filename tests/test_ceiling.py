@@ -14,24 +14,24 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from neurolab.ceiling import (
+from neurolab.decoding import (
     OracleClassifier,
-    accuracy_from_dprime,
+    category_task,
     ceiling_curves,
+    cross_validate_decoder,
     dprime_from_accuracy,
     extrapolate,
     gap_to_ceiling,
     latent_model,
     nested_subsets,
     oracle_result,
-    plot_ceilings,
     repeat_task,
     truth_task,
 )
-from neurolab.data import category_task
-from neurolab.decode import cross_validate_decoder
+from neurolab.decoding.ceiling import accuracy_from_dprime
 from neurolab.recording import N_IMAGES
 from neurolab.synthetic import make_recording
+from neurolab.viz import plot_ceilings
 
 
 def _labels(seed=0, n_classes=4):
@@ -44,7 +44,7 @@ def _labels(seed=0, n_classes=4):
 
 @pytest.fixture(scope="module")
 def rec():
-    return make_recording("smoke", seed=1, labels=_labels(), n_neurons=120, n_latents=60, n_spont=200,
+    return make_recording("smoke", rng=1, labels=_labels(), n_neurons=120, n_latents=60, n_spont=200,
                           image_step=10, category_strength=0.5)
 
 
@@ -172,7 +172,7 @@ def test_truth_task_rows_follow_the_images(rec):
 
 
 def test_nested_subsets_are_nested():
-    subsets = nested_subsets(100, (0.1, 0.35, 1.0), seed=3)
+    subsets = nested_subsets(100, (0.1, 0.35, 1.0), rng=3)
     assert [len(s) for s in subsets.values()] == [10, 35, 100]
     assert set(subsets[0.1]) <= set(subsets[0.35]) <= set(subsets[1.0])
     with pytest.raises(ValueError):

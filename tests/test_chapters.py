@@ -9,8 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from chapters import (
+from notebooks import (
     CHAPTERS_DIR,
     ROOT,
     chapter_parameters,

@@ -1,31 +1,25 @@
-"""neurolab.data and neurolab.matfile: the figshare file layout, loading, checks, classes."""
+"""neurolab.io: the figshare file layout (MAT v5), loading, checks, classes."""
 
 import shutil
-import sys
-import types
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 import scipy.io
 
-import neurolab.matfile as matfile
-from neurolab.data import (
-    GREY,
-    N_IMAGES,
-    NeurolabDataError,
-    Recording,
+from neurolab.errors import NeurolabDataError
+from neurolab.io import (
     describe_source,
     load,
     load_classes,
     load_recording,
-    split_repeats,
+    write_natimg_mat,
+    write_recording,
 )
-from neurolab.matfile import istim_to_file, read_natimg_mat, write_natimg_mat, write_recording
+from neurolab.io.matfile import istim_to_file, read_natimg_mat
+from neurolab.recording import GREY, N_IMAGES, Recording, split_repeats
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-VERSIONS = ["5", "7.3"]
 N_NEURONS = 50
 FILE_NAME = "natimg2800_M000001_MP001_2020-01-01.mat"
 
@@ -55,7 +49,7 @@ def file_parts(rec=None) -> dict:
     )
 
 
-def raise_names_file(path, fragment, version=None):
+def raise_names_file(path, fragment):
     """load_recording(path) must raise NeurolabDataError naming the file and the fault."""
     with pytest.raises(NeurolabDataError) as info:
         load_recording(path)
@@ -66,10 +60,9 @@ def raise_names_file(path, fragment, version=None):
 
 
 # ---------------------------------------------------------------- round trips
-@pytest.mark.parametrize("version", VERSIONS)
-def test_round_trip_keeps_every_array(tmp_path, version):
+def test_round_trip_keeps_every_array(tmp_path):
     rec = small_recording()
-    path = write_recording(rec, tmp_path / FILE_NAME, version=version)
+    path = write_recording(rec, tmp_path / FILE_NAME)
     got = load_recording(path, keep_grey=True)
     assert (got.name, got.source, got.truth) == ("M000001_MP001_2020-01-01", "figshare", None)
     assert got.resp.dtype == np.float32 and got.spont.dtype == np.float32 and got.xyz.dtype == np.float32
@@ -80,10 +73,9 @@ def test_round_trip_keeps_every_array(tmp_path, version):
     np.testing.assert_array_equal(got.xyz, rec.xyz)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_grey_trials_dropped_unless_kept(tmp_path, version):
+def test_grey_trials_dropped_unless_kept(tmp_path):
     rec = small_recording(n_grey=6)
-    path = write_recording(rec, tmp_path / FILE_NAME, version=version)
+    path = write_recording(rec, tmp_path / FILE_NAME)
     got = load_recording(path)
     assert got.n_trials == rec.n_trials - 6 and not got.is_grey.any()
     np.testing.assert_array_equal(got.resp, rec.without_grey().resp)
@@ -92,37 +84,24 @@ def test_grey_trials_dropped_unless_kept(tmp_path, version):
     assert load_recording(path, name="other").name == "other"
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_file_holds_the_matlab_layout(tmp_path, version):
+def test_file_holds_the_matlab_layout(tmp_path):
     rec = small_recording()
-    path = write_recording(rec, tmp_path / FILE_NAME, version=version)
+    path = write_recording(rec, tmp_path / FILE_NAME)
     raw = read_natimg_mat(path)
     assert raw["istim"].shape == (rec.n_trials, 1)  # a MATLAB column
     np.testing.assert_array_equal(raw["istim"].ravel(), np.where(rec.istim == GREY, 2801, rec.istim + 1))
     np.testing.assert_array_equal(raw["med"], rec.xyz)  # columns x, y, z
     assert raw["redcell"] is None
-    if version == "5":  # as the authors' README reads it
-        mt = scipy.io.loadmat(path)
-        assert mt["stim"][0]["resp"][0].shape == (rec.n_trials, N_NEURONS)
-        assert mt["stim"][0]["istim"][0].max() == 2801
-    else:
-        head = path.read_bytes()[:512]
-        assert head.startswith(b"MATLAB 7.3 MAT-file") and head[126:128] == b"IM"
-        assert h5py.is_hdf5(path)
-        with h5py.File(path, "r") as f:  # MATLAB is column-major: stored transposed
-            assert f["stim/resp"].shape == (N_NEURONS, rec.n_trials)
-            assert f["stim/istim"].shape == (1, rec.n_trials)
-            assert f["med"].shape == (3, N_NEURONS)
-            assert f["stim"].attrs["MATLAB_class"] == b"struct"
-            assert f["stim/resp"].attrs["MATLAB_class"] == b"single"
+    mt = scipy.io.loadmat(path)  # as the authors' powerlaws.ipynb reads it
+    assert mt["stim"][0]["resp"][0].shape == (rec.n_trials, N_NEURONS)
+    assert mt["stim"][0]["istim"][0].max() == 2801
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_red_cells_dropped_by_default(tmp_path, version):
+def test_red_cells_dropped_by_default(tmp_path):
     rec = small_recording()
     redcell = np.zeros(N_NEURONS, dtype=bool)
     redcell[[3, 10, 49]] = True
-    path = write_natimg_mat(tmp_path / FILE_NAME, **file_parts(rec), redcell=redcell, version=version)
+    path = write_natimg_mat(tmp_path / FILE_NAME, **file_parts(rec), redcell=redcell)
     got = load_recording(path)
     assert got.n_neurons == N_NEURONS - 3
     np.testing.assert_array_equal(got.resp, rec.without_grey().resp[:, ~redcell])
@@ -131,13 +110,19 @@ def test_red_cells_dropped_by_default(tmp_path, version):
     assert load_recording(path, drop_redcells=False).n_neurons == N_NEURONS
 
 
-def test_v73_redcell_as_one_dataset(tmp_path):
-    path = write_natimg_mat(tmp_path / FILE_NAME, **file_parts(), version="7.3")
-    redcell = np.zeros((N_NEURONS, 1))  # HDF5 shape of a MATLAB 1 x n row
-    redcell[:5] = 1
-    with h5py.File(path, "r+") as f:
-        f.create_group("stat").create_dataset("redcell", data=redcell)
-    assert load_recording(path).n_neurons == N_NEURONS - 5
+def _hdf5_file(path, matlab_header: bool):
+    """The first bytes of an HDF5 file, with or without MATLAB's 512-byte v7.3 header before them."""
+    head = b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(512, b" ") if matlab_header else b""
+    path.write_bytes(head + b"\x89HDF\r\n\x1a\n" + bytes(64))
+    return path
+
+
+def test_v73_file_refused_with_advice(tmp_path):
+    """The published files are MAT v5 (the authors read them with scipy.io.loadmat): a v7.3 file
+    is refused, naming the file and how to re-save it."""
+    path = _hdf5_file(tmp_path / FILE_NAME, matlab_header=True)
+    error = raise_names_file(path, "a MAT v7.3 (HDF5) file")
+    assert "-v7" in str(error)
 
 
 def test_split_repeats_pairs_presentations_in_time_order():
@@ -236,9 +221,7 @@ def test_not_a_matlab_file(tmp_path):
 
 
 def test_hdf5_without_matlab_header(tmp_path):
-    path = tmp_path / FILE_NAME
-    with h5py.File(path, "w") as f:
-        f["med"] = np.zeros((3, 4))
+    path = _hdf5_file(tmp_path / FILE_NAME, matlab_header=False)
     raise_names_file(path, "not a MATLAB file (an HDF5 file without the MATLAB 7.3 header)")
 
 
@@ -248,18 +231,16 @@ def test_empty_file(tmp_path):
     raise_names_file(path, "empty (0 bytes): truncated or corrupt")
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("keep", [0.5, 0.9])
-def test_truncated_file(tmp_path, version, keep):
-    path = write_natimg_mat(tmp_path / FILE_NAME, **file_parts(), version=version)
+def test_truncated_file(tmp_path, keep):
+    path = write_natimg_mat(tmp_path / FILE_NAME, **file_parts())
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
     raise_names_file(path, "truncated or corrupt")
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_corrupt_file(tmp_path, version):
-    path = write_natimg_mat(tmp_path / FILE_NAME, **file_parts(), version=version)
+def test_corrupt_file(tmp_path):
+    path = write_natimg_mat(tmp_path / FILE_NAME, **file_parts())
     data = bytearray(path.read_bytes())
     data[600:] = np.random.default_rng(0).integers(0, 256, len(data) - 600, dtype=np.uint8).tobytes()
     path.write_bytes(bytes(data))
@@ -274,15 +255,6 @@ def savemat_v5(path, parts, drop=()):
     return path
 
 
-def without_v73(path, parts, drop):
-    write_natimg_mat(path, **parts, version="7.3")
-    with h5py.File(path, "r+") as f:
-        for name in drop:
-            del f[{"resp": "stim/resp", "istim": "stim/istim", "spont": "stim/spont"}.get(name, name)]
-    return path
-
-
-@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize(
     "drop, fragment",
     [
@@ -293,9 +265,8 @@ def without_v73(path, parts, drop):
         ("med", "missing 'med'"),
     ],
 )
-def test_missing_variable(tmp_path, version, drop, fragment):
-    write = savemat_v5 if version == "5" else without_v73
-    path = write(tmp_path / FILE_NAME, file_parts(), drop=(drop,))
+def test_missing_variable(tmp_path, drop, fragment):
+    path = savemat_v5(tmp_path / FILE_NAME, file_parts(), drop=(drop,))
     raise_names_file(path, fragment)
 
 
@@ -332,7 +303,6 @@ def test_shapes_that_do_not_fit(tmp_path, change, fragment):
     raise_names_file(savemat_v5(tmp_path / FILE_NAME, parts), fragment)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize(
     "array, value, fragment",
     [
@@ -342,27 +312,25 @@ def test_shapes_that_do_not_fit(tmp_path, change, fragment):
         ("spont", np.nan, "'stim.spont' holds 1 NaN"),
     ],
 )
-def test_non_finite_values(tmp_path, version, array, value, fragment):
+def test_non_finite_values(tmp_path, array, value, fragment):
     parts = file_parts()
     parts[array] = parts[array].copy()
     parts[array][4, 7] = value
-    path = write_natimg_mat(tmp_path / FILE_NAME, **parts, version=version)
+    path = write_natimg_mat(tmp_path / FILE_NAME, **parts)
     raise_names_file(path, fragment)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("bad", [0, 2802, 1.5, -3, np.nan])
-def test_istim_out_of_range(tmp_path, version, bad):
+def test_istim_out_of_range(tmp_path, bad):
     parts = file_parts()
     parts["istim_1based"] = parts["istim_1based"].copy()
     parts["istim_1based"][2] = bad
-    path = write_natimg_mat(tmp_path / FILE_NAME, **parts, version=version)
+    path = write_natimg_mat(tmp_path / FILE_NAME, **parts)
     raise_names_file(path, "'stim.istim' has 1 of 66 values out of range")
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_no_image_shown_twice(tmp_path, version):
-    path = write_recording(small_recording(repeats=1), tmp_path / FILE_NAME, version=version)
+def test_no_image_shown_twice(tmp_path):
+    path = write_recording(small_recording(repeats=1), tmp_path / FILE_NAME)
     raise_names_file(path, "no image was shown at least twice")
 
 
@@ -372,8 +340,6 @@ def test_writer_rejects_bad_shapes_before_writing(tmp_path):
     parts["med"] = parts["med"][:-1]
     with pytest.raises(ValueError, match=r"med has shape \(49, 3\)"):
         write_natimg_mat(tmp_path / FILE_NAME, **parts)
-    with pytest.raises(ValueError, match="version"):
-        write_natimg_mat(tmp_path / FILE_NAME, **file_parts(), version="7")
     with pytest.raises(ValueError, match="istim holds 2800"):
         write_recording(Recording(*_arrays_with_istim(2800), "x", "synthetic"), tmp_path / FILE_NAME)
     assert list(tmp_path.iterdir()) == []
@@ -394,30 +360,27 @@ def _fail_midway(*args, **kwargs):
     raise RuntimeError("disk full")
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path, monkeypatch, version):
+def test_failed_write_leaves_nothing_and_keeps_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / FILE_NAME
     new = tmp_path / "natimg2800_new.mat"
-    write_natimg_mat(path, **file_parts(), version=version)
+    write_natimg_mat(path, **file_parts())
     before = path.read_bytes()
-    if version == "5":
-        monkeypatch.setattr(scipy.io, "savemat", _fail_midway)
-    else:
-        monkeypatch.setattr(matfile, "_matlab73_header", _fail_midway)  # the HDF5 part is written by then
+    monkeypatch.setattr(scipy.io, "savemat", _fail_midway)
     for target in (path, new):
         with pytest.raises(RuntimeError, match="disk full"):
-            write_natimg_mat(target, **file_parts(), version=version)
+            write_natimg_mat(target, **file_parts())
     assert sorted(p.name for p in tmp_path.iterdir()) == [FILE_NAME]  # no new file, no temporary file
     assert path.read_bytes() == before
 
 
 # ---------------------------------------------------------------- the chapter-facing helpers
-def test_load_dispatches(tmp_path, monkeypatch):
-    calls = []
-    fake = types.ModuleType("neurolab.synthetic")
-    fake.make_recording = lambda size="full", seed=0, keep_grey=False: calls.append((size, seed)) or "fake recording"
-    monkeypatch.setitem(sys.modules, "neurolab.synthetic", fake)
-    assert load("synthetic", size="smoke", seed=4) == "fake recording" and calls == [("smoke", 4)]
+def test_load_dispatches(tmp_path):
+    from neurolab.synthetic import make_recording
+
+    got = load("synthetic", size="smoke", rng=4)
+    want = make_recording("smoke", 4, labels=load_classes()[0])
+    assert got.name == want.name == "synthetic-smoke-seed4"
+    np.testing.assert_array_equal(got.resp, want.resp)
     path = write_recording(small_recording(), tmp_path / FILE_NAME)
     assert load(str(path)).name == "M000001_MP001_2020-01-01"
     with pytest.raises(ValueError, match="M170714_MP032_2017-09-14"):
@@ -429,7 +392,7 @@ def test_describe_source():
     synthetic = Recording(rec.resp, rec.istim, rec.spont, rec.xyz, "synthetic-smoke-seed3", "synthetic")
     text = describe_source(synthetic)
     assert (
-        "make_recording(size='smoke', seed=3)" in text and "50 neurons" in text and "not a recording" in text
+        "make_recording(size='smoke', rng=3)" in text and "50 neurons" in text and "not a recording" in text
     )
     real = Recording(rec.resp, rec.istim, rec.spont, rec.xyz, "M170714_MP032_2017-09-14", "figshare")
     text = describe_source(real)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from neurolab.decode import (
+from neurolab.decoding import (
     cross_validate_decoder,
     grouped_folds,
     identity_accuracy,
@@ -94,7 +94,7 @@ def test_bad_shapes_raise():
 def test_cross_validate_decoder_on_given_folds():
     X, y, groups = _images_dataset()
     model = LogisticRegression(max_iter=500)
-    drawn = cross_validate_decoder(model, X, y, groups, random_state=2)
+    drawn = cross_validate_decoder(model, X, y, groups, rng=2)
     given = cross_validate_decoder(model, X, y, folds=grouped_folds(y, groups, 5, 2))
     np.testing.assert_array_equal(drawn.y_pred, given.y_pred)
     assert (drawn.accuracy, drawn.chance_accuracy) == (given.accuracy, given.chance_accuracy)

@@ -12,14 +12,16 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from notebooks import toc_chapters
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 
-from chapters import toc_chapters
-from neurolab.data import N_IMAGES, category_task, load, split_repeats
-from neurolab.denoise import SpontaneousPCs
-from neurolab.exercises import check, describe, exercises, help_for
-from neurolab.pitfalls import label_survival, straddle_fraction
+from neurolab.decoding import category_task, cross_validate
+from neurolab.io import load, load_classes
+from neurolab.preprocessing import SpontaneousPCs
+from neurolab.recording import N_IMAGES
 from neurolab.synthetic import SyntheticParams, make_recording
+from neurolab.teaching.exercises import check, describe, exercises, help_for
+from neurolab.teaching.pitfalls import label_survival, straddle_fraction
 
 _LABEL = re.compile(r"^:label:\s*(ex-[\w-]+)\s*$", re.M)
 
@@ -41,7 +43,7 @@ def passes(feedback):
 @pytest.fixture(scope="module")
 def rec():
     """A smoke-sized synthetic recording, grey trials kept."""
-    return make_recording("smoke", 0, keep_grey=True)
+    return make_recording("smoke", 0, labels=load_classes()[0], keep_grey=True)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +131,7 @@ def test_threshold(rec):
 
 
 def test_stimulus_zscore(loaded):
-    from neurolab.sweeps import projection_sweep
+    from neurolab.decoding import projection_sweep
 
     none = np.zeros((0, loaded.n_neurons), dtype=np.float32)
     stim_sd, spont_sd = loaded.resp.std(0), loaded.spont.std(0)
@@ -142,16 +144,16 @@ def test_stimulus_zscore(loaded):
 
 
 def test_random_control(loaded):
-    from neurolab.sweeps import projection_sweep, random_directions
+    from neurolab.decoding import projection_sweep, random_directions
 
     ns = [0, 4, 16]
     sp = SpontaneousPCs(16).fit(loaded.spont)
     sweep = projection_sweep(loaded, sp.components_, ns, mean=sp.mean_, scale=sp.scale_)
-    control = projection_sweep(loaded, random_directions(loaded.n_neurons, 16, seed=1), ns, mean=sp.mean_,
+    control = projection_sweep(loaded, random_directions(loaded.n_neurons, 16, rng=1), ns, mean=sp.mean_,
                                scale=sp.scale_)
     passes(check("2.2", control, sweep=sweep, NS=ns, rec=loaded))
     fails_with(check("2.2", sweep, sweep=sweep, NS=ns, rec=loaded), "spontaneous-pc sweep again")
-    unscaled = projection_sweep(loaded, random_directions(loaded.n_neurons, 16, seed=1), ns,
+    unscaled = projection_sweep(loaded, random_directions(loaded.n_neurons, 16, rng=1), ns,
                                 mean=np.zeros(loaded.n_neurons), scale=np.ones(loaded.n_neurons))
     fails_with(check("2.2", unscaled, sweep=sweep, NS=ns, rec=loaded), "same statistics")
 
@@ -164,14 +166,14 @@ def test_grouped(loaded, labels):
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
 
-    from neurolab.tabular import make_reducer, run_models
+    from neurolab.decoding import make_reducer
 
     X, y, groups = category_task(loaded, labels)
     pair = {"logistic regression": LogisticRegression(max_iter=200), "1-nearest neighbour": KNeighborsClassifier(1)}
     reducer = make_reducer(20, 0)
-    by_image = run_models(pair, X, y, groups, reducer=reducer, random_state=0)
+    by_image = cross_validate(pair, X, y, groups, reducer=reducer, rng=0)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    by_trial = run_models(pair, X, y, groups, reducer=reducer, random_state=0, cv=folds)
+    by_trial = cross_validate(pair, X, y, groups, reducer=reducer, rng=0, cv=folds)
     given = dict(X=X, y=y, groups=groups, by_image=by_image)
     passes(check("3.1", trial_folds=folds, by_trial=by_trial, **given))
     fails_with(check("3.1", trial_folds=GroupKFold(5), by_trial=by_trial, **given), "repeats together")
@@ -248,12 +250,12 @@ def test_grid_shuffle(rec):
 
 
 def test_planes(rec):
-    from neurolab.features import grid_pool
+    from neurolab.spatial import grid_groups, pool_units
 
     X = np.random.default_rng(0).normal(size=(2, 30, rec.n_neurons)).astype(np.float32)
-    right = np.stack([grid_pool(X[r], rec.xyz, 8, per_plane=False)[0] for r in range(2)])
+    right = pool_units(X, grid_groups(rec.xyz, 8, per_plane=False))
     passes(check("4.3", right, X=X, xyz=rec.xyz))
-    per_plane = np.stack([grid_pool(X[r], rec.xyz, 8, per_plane=True)[0] for r in range(2)])
+    per_plane = pool_units(X, grid_groups(rec.xyz, 8))
     fails_with(check("4.3", per_plane, X=X, xyz=rec.xyz), "per_plane=false")
 
 
@@ -275,7 +277,7 @@ def test_voxel_shuffle():
 
 
 def test_params():
-    from neurolab.models import MouseNet, n_parameters
+    from neurolab.nn import MouseNet, n_parameters
 
     right = {"logistic on voxels": 1585 * 13, "logistic on neurons": 10_001 * 13,
              "MouseNet": n_parameters(MouseNet(13))}
@@ -362,7 +364,7 @@ def test_pointcloud_shuffle(rec):
 
     import torch
 
-    from neurolab.models import PointNet
+    from neurolab.nn import PointNet
 
     demo = SimpleNamespace(model_=PointNet(rec.xyz, 3))
     passes(check("8.1", 0.3, demo=demo, xyz=rec.xyz))
@@ -379,7 +381,7 @@ def test_points():
 
 
 def test_pooling(rec):
-    from neurolab.models import PointNet
+    from neurolab.nn import PointNet
 
     max_only = SimpleNamespace(model_=PointNet(rec.xyz, 3, pooling="max"))
     passes(check("8.3", max_only=max_only, max_score=0.3))

@@ -1,4 +1,4 @@
-"""neurolab.fetch against a real HTTP server on 127.0.0.1: downloads, cache, verification, failures."""
+"""neurolab.io.fetch against a real HTTP server on 127.0.0.1: downloads, cache, verification, failures."""
 
 import hashlib
 import json
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import neurolab.fetch as fetch
-from neurolab.data import NeurolabDataError, NeurolabDownloadError, fetch_classes, fetch_recording, load
-from neurolab.matfile import write_natimg_mat
+import neurolab.io.fetch as fetch
+from neurolab.errors import NeurolabDataError, NeurolabDownloadError
+from neurolab.io import fetch_classes, fetch_recording, load, write_natimg_mat
 
 NAME = "M170714_MP032_2017-09-14"
 FILE = f"natimg2800_{NAME}.mat"

@@ -64,7 +64,7 @@ def test_cvpca_of_independent_repeats_is_near_zero():
 
 
 def test_cvpca_validates_shape_and_components():
-    with pytest.raises(ValueError, match=r"\(2, n_stimuli, n_neurons\)"):
+    with pytest.raises(ValueError, match=r"\(2, n_images, n_neurons\)"):
         cvpca(np.zeros((3, 10, 10)))
     with pytest.raises(ValueError, match="n_components"):
         cvpca(np.zeros((2, 10, 20)), n_components=11)

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 import torch
 
-from neurolab.models import FastaiClassifier, MouseNet, PointNet, TabularMLP, layer_shapes, n_parameters
+from neurolab.nn import (
+    FastaiClassifier,
+    MouseNet,
+    PointNet,
+    TabularMLP,
+    layer_shapes,
+    n_parameters,
+)
 
 
 def test_mousenet_reproduces_the_original_architecture():
@@ -50,9 +57,9 @@ def _separable(n=400, d=30, seed=0):
 def test_fastai_classifier_learns_and_is_reproducible():
     X, y = _separable()
     make = lambda nf, nc: TabularMLP(nf, nc, layers=(32,))  # noqa: E731
-    a = FastaiClassifier(make, epochs=10, lr=1e-2, seed=0).fit(X[:300], y[:300])
+    a = FastaiClassifier(make, epochs=10, lr=1e-2, rng=0).fit(X[:300], y[:300])
     assert set(a.classes_) == {"a", "b", "c"}
     assert np.mean(a.predict(X[300:]) == y[300:]) > 0.8
-    b = FastaiClassifier(make, epochs=10, lr=1e-2, seed=0).fit(X[:300], y[:300])
+    b = FastaiClassifier(make, epochs=10, lr=1e-2, rng=0).fit(X[:300], y[:300])
     np.testing.assert_allclose(a.predict_proba(X[300:]), b.predict_proba(X[300:]), atol=1e-6)
     assert a.predict_proba(X[300:]).shape == (100, 3)

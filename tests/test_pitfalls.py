@@ -1,4 +1,4 @@
-"""Each deliberate bug of neurolab.pitfalls does what it says, and each check catches it."""
+"""Each deliberate bug of neurolab.teaching.pitfalls does what it says, and each check catches it."""
 
 import dataclasses
 
@@ -7,10 +7,20 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestCentroid
 
-from neurolab import pitfalls
-from neurolab.data import category_task, split_repeats
-from neurolab.decode import cross_validate_decoder, grouped_folds
-from neurolab.recording import GREY, N_IMAGES, Recording
+from neurolab.decoding import (
+    CachedPCA,
+    CorrelationNearestNeighbour,
+    category_task,
+    cross_validate_decoder,
+    fold_models,
+    grouped_folds,
+    identity_vs_neurons,
+    shuffle_identity,
+)
+from neurolab.geometry import repeat_reliability
+from neurolab.recording import GREY, N_IMAGES, Recording, split_repeats
+from neurolab.synthetic import latent_spectrum
+from neurolab.teaching import pitfalls
 
 
 def _labels_in_runs(seed=0):
@@ -112,7 +122,7 @@ def test_repeat_reliability_nan_for_constant_neurons():
     a = rng.standard_normal((100, 3))
     X = np.stack([a, a + 0.01 * rng.standard_normal(a.shape)])
     X[:, :, 2] = 0.0
-    rel = pitfalls.repeat_reliability(X)
+    rel = repeat_reliability(X)
     assert rel[:2] == pytest.approx(1.0, abs=0.01) and np.isnan(rel[2])
 
 
@@ -141,9 +151,9 @@ def test_memoriser_scores_above_chance_with_leaky_folds_and_no_category():
     rec, labels = _recording(category=0.0, n_images=150)  # no category signal at all
     X, y, groups = category_task(rec, labels, drop_unknown=False)
     y_random = np.random.default_rng(0).integers(0, 5, N_IMAGES)[groups]  # random class per image
-    nn = pitfalls.CorrelationNearestNeighbour()
-    grouped = pitfalls.evaluate_folds(nn, X, y_random, grouped_folds(y_random, groups, 5, 0))
-    leaky = pitfalls.evaluate_folds(nn, X, y_random, pitfalls.leaky_folds(y_random, 5, 0))
+    nn = CorrelationNearestNeighbour()
+    grouped = cross_validate_decoder(nn, X, y_random, folds=grouped_folds(y_random, groups, 5, 0))
+    leaky = cross_validate_decoder(nn, X, y_random, folds=pitfalls.leaky_folds(y_random, 5, 0))
     assert leaky.accuracy > grouped.accuracy + 0.3
     assert grouped.accuracy < grouped.chance_accuracy + 0.1
 
@@ -152,7 +162,7 @@ def test_correlation_nearest_neighbour_memorises():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 20))
     y = np.arange(30) % 4
-    nn = pitfalls.CorrelationNearestNeighbour(batch_size=7).fit(X, y)
+    nn = CorrelationNearestNeighbour(batch_size=7).fit(X, y)
     assert np.array_equal(nn.predict(3 * X + 1), y)  # correlation: gain and offset do not matter
     assert list(nn.classes_) == [0, 1, 2, 3]
 
@@ -160,14 +170,14 @@ def test_correlation_nearest_neighbour_memorises():
 def test_evaluate_folds_matches_cross_validate_decoder():
     rec, labels = _recording(category=1.0)
     X, y, groups = category_task(rec, labels, drop_unknown=False)
-    ref = cross_validate_decoder(NearestCentroid(), X, y, groups, random_state=3)
-    res = pitfalls.evaluate_folds(NearestCentroid(), X, y, grouped_folds(y, groups, 5, 3))
+    ref = cross_validate_decoder(NearestCentroid(), X, y, groups, rng=3)
+    res = cross_validate_decoder(NearestCentroid(), X, y, folds=grouped_folds(y, groups, 5, 3))
     assert res.accuracy == pytest.approx(ref.accuracy)
     assert res.balanced_accuracy == pytest.approx(ref.balanced_accuracy)
     assert res.chance_accuracy == pytest.approx(ref.chance_accuracy)
     assert np.array_equal(res.y_pred, ref.y_pred) and np.isnan(res.p_value)
     with pytest.raises(ValueError, match="cover every sample"):
-        pitfalls.evaluate_folds(NearestCentroid(), X, y, grouped_folds(y, groups, 5, 3)[:4])
+        cross_validate_decoder(NearestCentroid(), X, y, folds=grouped_folds(y, groups, 5, 3)[:4])
 
 
 # ----------------------------------------------------------------------------- grey class, chance
@@ -204,18 +214,18 @@ def test_chance_levels_and_verdict():
 def test_identity_vs_neurons_shape_and_growth():
     rec, _ = _recording(n_images=100, n_neurons=200)
     X, _ = split_repeats(rec)
-    acc = pitfalls.identity_vs_neurons(X, [5, 50, 200], n_draws=3, seed=0)
+    acc = identity_vs_neurons(X, [5, 50, 200], n_draws=3, rng=0)
     assert acc.shape == (3, 3)
     assert np.isnan(acc[2, 1:]).all() and np.isfinite(acc[:2]).all()
     assert np.nanmean(acc[0]) < np.nanmean(acc[1]) <= acc[2, 0] + 0.05
     with pytest.raises(ValueError):
-        pitfalls.identity_vs_neurons(X, [500])
+        identity_vs_neurons(X, [500])
 
 
 def test_shuffle_identity_is_a_derangement_of_repeat_two():
     X = np.arange(2 * 7 * 3, dtype=float).reshape(2, 7, 3)
     for seed in range(20):
-        out = pitfalls.shuffle_identity(X, np.random.default_rng(seed))
+        out = shuffle_identity(X, np.random.default_rng(seed))
         assert np.array_equal(out[0], X[0])
         rows = [int(np.flatnonzero((X[1] == r).all(axis=1))[0]) for r in out[1]]
         assert sorted(rows) == list(range(7)) and all(r != i for i, r in enumerate(rows))
@@ -223,36 +233,36 @@ def test_shuffle_identity_is_a_derangement_of_repeat_two():
 
 def test_latent_spectrum_needs_truth():
     with pytest.raises(ValueError, match="no ground truth"):
-        pitfalls.latent_spectrum(None)
+        latent_spectrum(None)
 
     class Truth:
         latents = np.random.default_rng(0).standard_normal((500, 4)) * np.array([4.0, 2.0, 1.0, 0.5])
 
-    lam = pitfalls.latent_spectrum(Truth)
+    lam = latent_spectrum(Truth)
     assert lam.shape == (4,) and np.all(np.diff(lam) < 0)
     assert lam / lam.sum() == pytest.approx(np.array([16, 4, 1, 0.25]) / 21.25, rel=0.2)
 
 
 def test_cached_pca_reuses_fits_and_matches_pca():
-    pitfalls.CachedPCA.clear_cache()
+    CachedPCA.clear_cache()
     rng = np.random.default_rng(0)
     X = rng.standard_normal((60, 12)).astype(np.float32)
     ref = PCA(4, random_state=0).fit(X)
-    a = pitfalls.CachedPCA(4, random_state=0).fit(X)
+    a = CachedPCA(4, random_state=0).fit(X)
     assert np.allclose(a.transform(X), ref.transform(X), atol=1e-5)
-    b = pitfalls.CachedPCA(4, random_state=0).fit(X.copy())  # same data: a cache hit
-    assert len(pitfalls.CachedPCA._cache) == 1 and b.components_ is a.components_
-    pitfalls.CachedPCA(3, random_state=0).fit(X)  # other parameters: a new fit
-    pitfalls.CachedPCA(4, random_state=0).fit(X[:50])  # other data: a new fit
-    assert len(pitfalls.CachedPCA._cache) == 3
-    assert np.allclose(pitfalls.CachedPCA(4, random_state=0).fit_transform(X), ref.transform(X), atol=1e-5)
+    b = CachedPCA(4, random_state=0).fit(X.copy())  # same data: a cache hit
+    assert len(CachedPCA._cache) == 1 and b.components_ is a.components_
+    CachedPCA(3, random_state=0).fit(X)  # other parameters: a new fit
+    CachedPCA(4, random_state=0).fit(X[:50])  # other data: a new fit
+    assert len(CachedPCA._cache) == 3
+    assert np.allclose(CachedPCA(4, random_state=0).fit_transform(X), ref.transform(X), atol=1e-5)
 
 
 def test_fold_models_use_the_folds_of_cross_validate_decoder():
     rec, labels = _recording()
     X, y, groups = category_task(rec, labels, drop_unknown=False)
-    models = pitfalls.fold_models(NearestCentroid(), X, y, groups, cv=5, random_state=2)
-    res = cross_validate_decoder(NearestCentroid(), X, y, groups, random_state=2)
+    models = fold_models(NearestCentroid(), X, y, groups, cv=5, rng=2)
+    res = cross_validate_decoder(NearestCentroid(), X, y, groups, rng=2)
     pred = np.empty_like(y)
     for model, (_, test) in zip(models, grouped_folds(y, groups, 5, 2)):
         pred[test] = model.predict(X[test])
@@ -260,14 +270,14 @@ def test_fold_models_use_the_folds_of_cross_validate_decoder():
 
 
 def test_cached_pca_remembers_projections():
-    pitfalls.CachedPCA.clear_cache()
+    CachedPCA.clear_cache()
     rng = np.random.default_rng(1)
     X, T = rng.standard_normal((80, 10)), rng.standard_normal((20, 10))
     ref = PCA(3, random_state=0).fit(X)
-    a = pitfalls.CachedPCA(3, random_state=0)
+    a = CachedPCA(3, random_state=0)
     assert np.allclose(a.fit_transform(X), ref.transform(X))
     first = a.transform(T)
     first[:] = 0.0  # callers may modify what they get: the cache hands out copies
-    b = pitfalls.CachedPCA(3, random_state=0).fit(X)
+    b = CachedPCA(3, random_state=0).fit(X)
     assert np.allclose(b.transform(T), ref.transform(T))
-    assert len(pitfalls.CachedPCA._cache) == 1
+    assert len(CachedPCA._cache) == 1

@@ -7,22 +7,26 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from neurolab.decode import DecodeResult  # noqa: E402
-from neurolab.models import FastaiClassifier, PointNet, n_parameters  # noqa: E402
-from neurolab.pointcloud import (  # noqa: E402
+from neurolab.decoding import (  # noqa: E402
+    DecodeResult,
     SerialLogisticRegression,
-    SubsetPointNet,
     comparison_table,
+    cross_validate_decoder,
     cross_validate_many,
     linear_decoder,
     linear_parameters,
+    rank_decoders,
+)
+from neurolab.nn import (  # noqa: E402
+    FastaiClassifier,
+    PointNet,
+    SubsetPointNet,
+    n_parameters,
     parameter_count,
-    plot_point_cloud,
     pointnet_builder,
     subset_indices,
-    timed_cv,
-    verdict,
 )
+from neurolab.viz import plot_point_cloud  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -42,13 +46,13 @@ def _result(folds, chance=0.1, p=np.nan):
 
 # ------------------------------------------------------------------------------ evaluation subsets
 def test_subset_indices_are_disjoint_fixed_and_sized():
-    parts = subset_indices(1000, 128, 4, seed=3)
+    parts = subset_indices(1000, 128, 4, rng=3)
     assert len(parts) == 4 and all(len(p) == 128 for p in parts)
     assert len(np.unique(np.concatenate(parts))) == 4 * 128
     assert all(np.all(np.diff(p) > 0) for p in parts)
-    again = subset_indices(1000, 128, 4, seed=3)
+    again = subset_indices(1000, 128, 4, rng=3)
     assert all(np.array_equal(a, b) for a, b in zip(parts, again))
-    other = subset_indices(1000, 128, 4, seed=4)
+    other = subset_indices(1000, 128, 4, rng=4)
     assert not np.array_equal(parts[0], other[0])
 
 
@@ -80,10 +84,10 @@ def test_subset_pointnet_matches_pointnet_with_every_neuron_and_is_deterministic
 def test_subset_pointnet_averages_the_logits_of_its_subsets():
     rng = np.random.default_rng(1)
     pos = rng.random((90, 3))
-    net = SubsetPointNet(pos, n_classes=4, n_points=30, eval_subsets=3, eval_seed=7).eval()
+    net = SubsetPointNet(pos, n_classes=4, n_points=30, eval_subsets=3, eval_rng=7).eval()
     x = torch.randn(6, 90)
     expected = 0
-    for idx in subset_indices(90, 30, 3, seed=7):
+    for idx in subset_indices(90, 30, 3, rng=7):
         i = torch.from_numpy(idx)
         expected = expected + net.point_logits(x[:, i], net.positions[i])
     torch.testing.assert_close(net(x), expected / 3, rtol=1e-4, atol=1e-5)
@@ -131,7 +135,7 @@ def test_subset_pointnet_learns_a_spatial_signal_with_fastai():
     X[:, left] += np.where(y == 0, 1.5, 0.0)[:, None]
     X[:, ~left] += np.where(y == 1, 1.5, 0.0)[:, None]
     clf = FastaiClassifier(pointnet_builder(pos, widths=(16, 32), head=(16,), n_points=64), epochs=8,
-                           lr=1e-2, seed=0).fit(X[:200], y[:200])
+                           lr=1e-2, rng=0).fit(X[:200], y[:200])
     assert np.mean(clf.predict(X[200:]) == y[200:]) > 0.8
 
 
@@ -145,12 +149,12 @@ def test_linear_decoder_scales_its_penalty_with_the_number_of_features():
         linear_decoder(0)
 
 
-def test_timed_cv_returns_the_result_and_a_time():
+def test_a_result_carries_its_wall_time():
     rng = np.random.default_rng(6)
     y = np.repeat(np.arange(3), 20)
     X = rng.standard_normal((60, 5)) + 3 * y[:, None]
-    res, seconds = timed_cv(linear_decoder(5), X, y, np.arange(60), cv=3)
-    assert res.balanced_accuracy > 0.8 and len(res.fold_accuracy) == 3 and seconds > 0
+    res = cross_validate_decoder(linear_decoder(5), X, y, np.arange(60), cv=3)
+    assert res.balanced_accuracy > 0.8 and len(res.fold_accuracy) == 3 and res.seconds > 0
 
 
 # ------------------------------------------------------------------------------ table and verdict
@@ -164,15 +168,15 @@ def test_comparison_table_rows_and_columns():
     assert np.isnan(table.loc["b", "parameters"]) and np.isnan(table.loc["b", "p_value"])
 
 
-def test_verdict_needs_non_overlapping_error_bars_to_call_a_clear_win():
+def test_rank_decoders_needs_non_overlapping_error_bars_to_call_a_clear_win():
     clear = {"low": _result([0.2, 0.21, 0.19]), "high": _result([0.5, 0.52, 0.48])}
-    assert verdict(clear) == ("high", "low", True)
+    assert rank_decoders(clear) == ("high", "low", True)
     close = {"a": _result([0.3, 0.5, 0.4]), "b": _result([0.35, 0.45, 0.38])}
-    winner, runner_up, is_clear = verdict(close)
+    winner, runner_up, is_clear = rank_decoders(close)
     assert (winner, runner_up, is_clear) == ("a", "b", False)
-    assert verdict({"only": _result([0.3, 0.4])}) == ("only", "", True)
+    assert rank_decoders({"only": _result([0.3, 0.4])}) == ("only", "", True)
     with pytest.raises(ValueError):
-        verdict({})
+        rank_decoders({})
 
 
 # ------------------------------------------------------------------------------ picture
@@ -195,15 +199,16 @@ def test_cross_validate_many_shares_folds_and_does_not_depend_on_n_jobs():
     X = rng.standard_normal((90, 6)) + 2 * y[:, None]
     Z = rng.standard_normal((90, 4))
     decoders = {"signal": (linear_decoder(6), X, {"n_permutations": 3}), "noise": (linear_decoder(4), Z)}
-    serial, t1 = cross_validate_many(decoders, y, np.arange(90), n_jobs=1, cv=3, random_state=1)
-    parallel, t2 = cross_validate_many(decoders, y, np.arange(90), n_jobs=2, cv=3, random_state=1)
-    assert list(serial) == list(parallel) == ["signal", "noise"] and set(t1) == set(t2) == set(serial)
+    serial = cross_validate_many(decoders, y, np.arange(90), n_jobs=1, cv=3, rng=1)
+    parallel = cross_validate_many(decoders, y, np.arange(90), n_jobs=2, cv=3, rng=1)
+    assert list(serial) == list(parallel) == ["signal", "noise"]
+    assert all(r.seconds > 0 for r in serial.values())
     for name in serial:
         np.testing.assert_array_equal(serial[name].y_pred, parallel[name].y_pred)
         np.testing.assert_allclose(serial[name].fold_balanced_accuracy, parallel[name].fold_balanced_accuracy)
     assert len(serial["signal"].permutation_scores) == 3 and len(serial["noise"].permutation_scores) == 0
     assert serial["signal"].balanced_accuracy > 0.8
-    direct, _ = timed_cv(linear_decoder(4), Z, y, np.arange(90), cv=3, random_state=1)
+    direct = cross_validate_decoder(linear_decoder(4), Z, y, np.arange(90), cv=3, rng=1)
     np.testing.assert_array_equal(direct.y_pred, serial["noise"].y_pred)
     with pytest.raises(ValueError, match="expected"):
         cross_validate_many({"bad": (linear_decoder(4),)}, y, np.arange(90))

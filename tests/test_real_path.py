@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
+from notebooks import ROOT, execute_chapter, first_output_text, read_glue, self_check_verdicts, toc_chapters
 
-from chapters import ROOT, execute_chapter, first_output_text, read_glue, self_check_verdicts, toc_chapters
-from neurolab.fetch import recording_filename
-from neurolab.synthetic import make_recording, save_mat
+from neurolab.io import load_classes, write_recording
+from neurolab.io.fetch import recording_filename
+from neurolab.synthetic import make_recording
 
 NAME = "M170714_MP032_2017-09-14"
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -32,8 +32,8 @@ def real_layout_cache(tmp_path_factory):
     old = os.environ.get("NEUROLAB_DATA_DIR")
     os.environ["NEUROLAB_DATA_DIR"] = str(cache)  # inherited by the notebook kernels
     try:
-        rec = make_recording("smoke", seed=7, keep_grey=True)
-        save_mat(rec, cache / recording_filename(NAME))
+        rec = make_recording("smoke", 7, labels=load_classes()[0], keep_grey=True)
+        write_recording(rec, cache / recording_filename(NAME))
         yield cache
     finally:
         if old is None:

@@ -1,17 +1,13 @@
 import numpy as np
 import pytest
 
-from neurolab.features import grid_pool
-from neurolab.models import MouseNet
+from neurolab.nn import MouseNet, model_summary
 from neurolab.recording import Recording, SyntheticTruth
 from neurolab.spatial import (
+    grid_cells,
     grid_groups,
     grid_means,
     group_sizes,
-    model_summary,
-    plot_pooled_maps,
-    plot_voxel_planes,
-    plot_voxel_trials,
     pool_recording,
     pool_units,
     pooling_variants,
@@ -19,6 +15,7 @@ from neurolab.spatial import (
     shuffled_groups,
     signal_correlation_by_distance,
 )
+from neurolab.viz import plot_pooled_maps, plot_voxel_planes, plot_voxel_trials
 
 
 @pytest.fixture
@@ -30,12 +27,13 @@ def layout():
     return resp, xyz
 
 
-def test_grid_groups_number_occupied_cells_and_match_grid_pool(layout):
+def test_grid_groups_number_occupied_cells_and_pool_to_cell_means(layout):
     resp, xyz = layout
     cell = grid_groups(xyz, 4)
     assert cell.min() == 0 and np.all(group_sizes(cell) > 0)
-    pooled, _ = grid_pool(resp, xyz, 4)
-    np.testing.assert_allclose(pool_units(resp, cell), pooled, rtol=1e-5, atol=1e-6)
+    cells, _ = grid_cells(xyz, 4)
+    want = np.stack([resp[:, cells == c].mean(axis=1) for c in np.unique(cells)], axis=1)
+    np.testing.assert_allclose(pool_units(resp, cell), want, rtol=1e-5, atol=1e-6)
     assert np.array_equal(grid_groups(xyz, None), np.arange(len(xyz)))
     assert group_sizes(grid_groups(xyz, 1)).shape == (11,)  # one group per plane
 

@@ -1,4 +1,4 @@
-"""The student and instructor notebooks (neurolab.student, `make student`).
+"""The student and instructor notebooks (editions, `make student`).
 
 For every chapter in _toc.yml: the student edition holds no line of any solution, has one stub per
 exercise right after its question, and runs top to bottom at smoke size with no error but the
@@ -21,17 +21,16 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from nbclient import NotebookClient
-from papermill.parameterize import parameterize_notebook
-
-from chapters import CELL_TIMEOUT_S, KERNEL, ROOT, SMOKE_PARAMS, chapter_parameters, read_chapter, toc_chapters
-from neurolab.student import (
+from editions import (
     derived_stub,
     make_instructor_notebook,
     make_student_notebook,
     read_repository,
     write_notebooks,
 )
+from nbclient import NotebookClient
+from notebooks import CELL_TIMEOUT_S, KERNEL, ROOT, SMOKE_PARAMS, chapter_parameters, read_chapter, toc_chapters
+from papermill.parameterize import parameterize_notebook
 
 TOC_CHAPTERS = toc_chapters()
 REPOSITORY = read_repository(ROOT / "_config.yml")
@@ -47,7 +46,7 @@ def chapter_id(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading the MyST source directly (independently of neurolab.student)
+# Reading the MyST source directly (independently of editions)
 
 
 def exercise_labels(text: str) -> list[str]:
@@ -518,7 +517,7 @@ def test_malformed_solutions_are_errors(tmp_path, broken, message):
 
 def test_command_line_writes_both_editions(toy_book):
     run = subprocess.run(
-        [sys.executable, "-m", "neurolab.student", "--root", str(toy_book)],
+        [sys.executable, "-m", "editions", "--root", str(toy_book)],
         capture_output=True,
         text=True,
         timeout=120,

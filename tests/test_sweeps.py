@@ -3,11 +3,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from neurolab.decode import identity_accuracy, identity_scores
-from neurolab.denoise import SpontaneousPCs
+from neurolab.decoding import (
+    denoise_sweep,
+    identity_accuracy,
+    identity_scores,
+    projection_sweep,
+    random_directions,
+)
+from neurolab.decoding.denoise_sweep import DenoiseSweep
 from neurolab.geometry import signal_variance_fraction
+from neurolab.preprocessing import SpontaneousPCs, centre, truncate
 from neurolab.recording import N_IMAGES, split_repeats
-from neurolab.sweeps import DenoiseSweep, denoise_sweep, projection_sweep, random_directions, truncate
 from neurolab.synthetic import make_recording
 
 NS = (0, 1, 4, 16)
@@ -16,7 +22,7 @@ NS = (0, 1, 4, 16)
 @pytest.fixture(scope="module")
 def rec():
     labels = np.arange(N_IMAGES) % 12  # no class file needed
-    return make_recording("smoke", seed=1, labels=labels, keep_grey=True, n_neurons=300, image_step=10)
+    return make_recording("smoke", rng=1, labels=labels, keep_grey=True, n_neurons=300, image_step=10)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +33,7 @@ def sweep(rec):
 def _direct(rec, transformer):
     """What the chapter would do without the sweep: transform, pair the repeats, measure."""
     stim = rec.without_grey()
-    X, _ = split_repeats(dataclasses.replace(stim, resp=transformer.transform(stim.resp)))
+    X, _ = split_repeats(dataclasses.replace(stim, resp=centre(transformer.transform(stim.resp))))
     return X
 
 
@@ -81,17 +87,17 @@ def test_nested_components_agree_with_a_direct_fit(rec, sweep):
 
 
 def test_random_directions_are_orthonormal_and_seeded():
-    r = random_directions(50, 7, seed=3)
+    r = random_directions(50, 7, rng=3)
     assert r.shape == (7, 50) and r.dtype == np.float32
     np.testing.assert_allclose(r @ r.T, np.eye(7), atol=1e-5)
-    np.testing.assert_array_equal(r, random_directions(50, 7, seed=3))
-    assert not np.allclose(r, random_directions(50, 7, seed=4))
+    np.testing.assert_array_equal(r, random_directions(50, 7, rng=3))
+    assert not np.allclose(r, random_directions(50, 7, rng=4))
     with pytest.raises(ValueError, match="n_directions"):
         random_directions(5, 6)
 
 
 def test_projection_sweep_with_random_directions_and_own_statistics(rec, sweep):
-    r = random_directions(rec.n_neurons, 16, seed=0)
+    r = random_directions(rec.n_neurons, 16, rng=0)
     control = projection_sweep(rec, r, NS)
     assert control.transformer is None
     assert control.at(0) == sweep.at(0)  # nothing removed: the same z-scored responses
@@ -125,12 +131,12 @@ def test_bad_inputs_raise(rec):
 
 
 def test_project_trials_and_repeats_match_transform_then_project(rec, sweep):
-    from neurolab.sweeps import project_repeats, project_trials
+    from neurolab.decoding import project_repeats, project_trials
 
     sp = sweep.transformer
     C = sp.components_[:4]
     stim = rec.without_grey()
-    z = truncate(sp, 0).transform(stim.resp)
+    z = centre(truncate(sp, 0).transform(stim.resp))
     proj = project_trials(rec, C, sp.mean_, sp.scale_)
     assert proj.shape == (stim.n_trials, 4)
     np.testing.assert_allclose(proj, z @ C.T, atol=1e-3)

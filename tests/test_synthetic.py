@@ -3,10 +3,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurolab.data import load_classes, split_repeats
-from neurolab.decode import identity_accuracy
-from neurolab.denoise import SpontaneousPCs
-from neurolab.recording import GREY, N_IMAGES
+from neurolab.decoding import identity_accuracy
+from neurolab.io import load_classes
+from neurolab.preprocessing import SpontaneousPCs, centre
+from neurolab.recording import GREY, N_IMAGES, split_repeats
 from neurolab.synthetic import SIZES, make_recording
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -19,7 +19,7 @@ def labels():
 
 @pytest.fixture(scope="module")
 def smoke(labels):
-    return make_recording("smoke", seed=0, labels=labels, keep_grey=True)
+    return make_recording("smoke", rng=0, labels=labels, keep_grey=True)
 
 
 def test_layout_and_types(smoke):
@@ -53,9 +53,9 @@ def test_positions_in_planes_over_a_millimetre(smoke):
 
 
 def test_same_seed_identical_different_seed_differs(labels):
-    a = make_recording("smoke", seed=3, labels=labels)
-    b = make_recording("smoke", seed=3, labels=labels)
-    c = make_recording("smoke", seed=4, labels=labels)
+    a = make_recording("smoke", rng=3, labels=labels)
+    b = make_recording("smoke", rng=3, labels=labels)
+    c = make_recording("smoke", rng=4, labels=labels)
     for name in ("resp", "istim", "spont", "xyz"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     np.testing.assert_array_equal(a.truth.clean, b.truth.clean)
@@ -63,7 +63,7 @@ def test_same_seed_identical_different_seed_differs(labels):
 
 
 def test_grey_trials_dropped_by_default(labels, smoke):
-    rec = make_recording("smoke", seed=0, labels=labels)
+    rec = make_recording("smoke", rng=0, labels=labels)
     assert not rec.is_grey.any()
     np.testing.assert_array_equal(rec.resp, smoke.resp[~smoke.is_grey])
 
@@ -92,9 +92,9 @@ def test_responses_are_sparse_and_heavy_tailed(smoke):
 
 
 def test_spontaneous_pcs_contaminate_and_removing_them_helps(labels):
-    rec = make_recording("smoke", seed=1, labels=labels)
-    raw = SpontaneousPCs(0).fit(rec.spont).transform(rec.resp)
-    den = SpontaneousPCs(32).fit(rec.spont).transform(rec.resp)
+    rec = make_recording("smoke", rng=1, labels=labels)
+    raw = centre(SpontaneousPCs(0).fit(rec.spont).transform(rec.resp))
+    den = centre(SpontaneousPCs(32).fit(rec.spont).transform(rec.resp))
 
     def ident(z):
         from dataclasses import replace
@@ -135,7 +135,7 @@ def test_bad_arguments(labels):
 
 
 def test_category_task_excludes_grey_and_unknown_and_groups_by_image(labels, smoke):
-    from neurolab.data import category_task
+    from neurolab.decoding import category_task
 
     X, y, groups = category_task(smoke, labels)
     assert len(X) == len(y) == len(groups) == np.sum((smoke.istim >= 0) & (labels[np.maximum(smoke.istim, 0)] > 0))
@@ -147,8 +147,8 @@ def test_category_task_excludes_grey_and_unknown_and_groups_by_image(labels, smo
 
 
 def test_denoise_recording_matches_transformer(smoke):
-    from neurolab.denoise import denoise_recording
+    from neurolab.preprocessing import denoise_recording
 
     den, sp = denoise_recording(smoke, 8)
-    np.testing.assert_array_equal(den.resp, sp.transform(smoke.resp))
+    np.testing.assert_array_equal(den.resp, centre(sp.transform(smoke.resp)))
     assert den.spont is smoke.spont

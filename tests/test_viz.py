@@ -26,10 +26,10 @@ def cloud():
 
 # ------------------------------------------------------------------------------ subsampling, colours
 def test_subsample_is_deterministic_sorted_and_bounded():
-    a = viz.subsample(1000, 100, seed=1)
+    a = viz.subsample(1000, 100, rng=1)
     assert a.shape == (100,) and np.all(np.diff(a) > 0) and a.max() < 1000
-    np.testing.assert_array_equal(a, viz.subsample(1000, 100, seed=1))
-    assert not np.array_equal(a, viz.subsample(1000, 100, seed=2))
+    np.testing.assert_array_equal(a, viz.subsample(1000, 100, rng=1))
+    assert not np.array_equal(a, viz.subsample(1000, 100, rng=2))
     np.testing.assert_array_equal(viz.subsample(10, None), np.arange(10))
     np.testing.assert_array_equal(viz.subsample(10, 50), np.arange(10))
     with pytest.raises(ValueError, match="max_points"):
@@ -85,7 +85,7 @@ def test_neurons_3d_subsamples_the_same_points_every_time(cloud):
     b = viz.neurons_3d(xyz, values, max_points=100).data[0]
     assert len(a.x) == 100
     np.testing.assert_array_equal(a.x, b.x)
-    keep = viz.subsample(len(xyz), 100, seed=0)
+    keep = viz.subsample(len(xyz), 100, rng=0)
     np.testing.assert_allclose(a.marker.color, values[keep], rtol=1e-6)
     np.testing.assert_allclose(a.y, xyz[keep, 1])
 
@@ -112,7 +112,7 @@ def test_neurons_3d_ipyvolume_colours(cloud):
     xyz, values = cloud
     fig = viz.neurons_3d(xyz, values, backend="ipyvolume", max_points=50)
     scatter = fig.scatters[0]
-    keep = viz.subsample(len(xyz), 50, seed=0)
+    keep = viz.subsample(len(xyz), 50, rng=0)
     assert len(scatter.x) == 50
     expected = viz.map_colours(values[keep], "Viridis")[:, :3]
     np.testing.assert_allclose(np.asarray(scatter.color), expected, atol=1e-6)

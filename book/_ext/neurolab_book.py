@@ -25,7 +25,7 @@
    is set to "auto" (the theme's own default) before the theme's deferred script reads it.
 
 4. Student and instructor notebooks, linked from every chapter. At the end of an HTML build the
-   notebooks of each chapter (``neurolab.student``: the student edition with one stub per
+   notebooks of each chapter (``editions.py`` beside this file: the student edition with one stub per
    exercise and no solutions, the instructor edition with them) are written to
    ``_build/html/notebooks/{student,instructor}/<chapter>.ipynb``, and every chapter page gets a
    short box under its title that links both. The links are relative, so they work in a local
@@ -77,8 +77,10 @@ def _add_repository_substitutions(app: Sphinx, config: Config) -> None:
     substitutions = dict(config.myst_substitutions or {})
     substitutions.setdefault("repo_url", url)
     substitutions.setdefault("repo_branch", branch)
+    from editions import install_command  # beside this file: the one install line of the course
+
     substitutions.setdefault(
-        "colab_install", f'`%pip install "neurolab @ git+{url}@{branch}" pooch platformdirs`'
+        "colab_install", f"`%{install_command(url, branch)}`"
     )
     config.myst_substitutions = substitutions
 
@@ -193,7 +195,7 @@ def _write_chapter_notebooks(app: Sphinx, exception: Exception | None) -> None:
     """Write the student and instructor notebooks of every chapter into the built site."""
     if exception is not None or app.builder.format != "html":
         return
-    from neurolab.student import write_notebooks  # the course package, installed with the book's tools
+    from editions import write_notebooks  # beside this file (book/_ext is on sys.path)
 
     chapters = [Path(app.env.doc2path(docname)) for docname in sorted(app.env.found_docs) if _is_chapter(docname)]
     theme = app.config.html_theme_options or {}

@@ -1,0 +1,503 @@
+"""The one cross-validation engine of the course.
+
+Every decoder of every chapter is scored here, the same way:
+
+* folds grouped by image (``grouped_folds``), so an image's repeats never straddle a split, or
+  folds handed in (``folds=``), checked to test every sample once and never on a training sample;
+* accuracy and balanced accuracy per fold (``fold_scores``), their mean the result;
+* chance: a most-frequent dummy on the same folds (balanced chance is 1 / n_classes);
+* a permutation p-value: labels shuffled between images (``permute_within_groups``), the whole
+  cross-validation rerun per shuffle and scored by the same statistic, the mean over folds;
+* an optional label-free ``reducer`` (e.g. PCA + scaling) fitted once per training fold and shared
+  by every model and every shuffle, which gives exactly what ``make_pipeline(reducer, model)``
+  would give, at a fraction of the cost.
+
+``cross_validate(models, X, y, groups)`` runs several models on the same folds and shuffles;
+``cross_validate_decoder(estimator, ...)`` is the one-model form; ``cross_validate_many`` runs
+decoders that see different features of the same samples side by side in separate processes.
+``results_table`` lays any of their results out as a table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.model_selection import StratifiedGroupKFold
+
+from neurolab._stats import p_value, sem
+from neurolab._validation import check_rng, seed_of
+
+__all__ = [
+    "DecodeResult",
+    "balanced_accuracy",
+    "comparison_table",
+    "cross_validate",
+    "cross_validate_decoder",
+    "cross_validate_many",
+    "fold_models",
+    "fold_scores",
+    "grouped_folds",
+    "p_value",
+    "permute_within_groups",
+    "quiet_warnings",
+    "rank_decoders",
+    "results_table",
+    "sem",
+    "single_threaded",
+]
+
+# Harmless warnings of small or shuffled data: a rare class with fewer images than folds (smoke
+# size), and fastai's validation metric meeting a class absent from its small validation split.
+_HARMLESS = (
+    (UserWarning, r"The least populated class in y has only"),
+    (UserWarning, r"y_pred contains classes not in y_true"),
+    (UserWarning, r"The groups parameter is ignored by"),  # a splitter without groups, on purpose
+)
+
+
+@contextlib.contextmanager
+def quiet_warnings():
+    """Silence the known-harmless warnings listed in ``_HARMLESS`` (and nothing else)."""
+    with warnings.catch_warnings():
+        for category, message in _HARMLESS:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        yield
+
+
+@contextlib.contextmanager
+def single_threaded():
+    """Limit BLAS/OpenMP pools (threadpoolctl) and torch's intra-op pool to one thread, then restore."""
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    try:
+        with threadpool_limits(1):
+            if torch is not None:
+                torch.set_num_threads(1)
+            yield
+    finally:
+        if torch is not None:
+            torch.set_num_threads(before)
+
+
+@dataclass
+class DecodeResult:
+    """Outcome of a cross-validation (all accuracies are fractions in [0, 1]).
+
+    Attributes
+    ----------
+    accuracy, balanced_accuracy : float
+        Mean over folds.
+    fold_accuracy, fold_balanced_accuracy : ndarray of shape (n_folds,)
+        Per-fold scores.
+    chance_accuracy, chance_balanced_accuracy : float
+        The same scores of a most-frequent dummy classifier on the same folds.
+    p_value, p_value_balanced : float
+        Permutation p-values (labels shuffled between groups); nan when none were run.
+    permutation_scores, permutation_scores_balanced : ndarray of shape (n_permutations,)
+        The mean over folds under each label shuffle.
+    y_pred : ndarray of shape (n_samples,)
+        Out-of-fold predictions.
+    n_permutations : int
+        Label shuffles run.
+    seconds : float
+        Wall time of the model's folds and shuffles (a shared reducer's fits not included).
+    """
+
+    accuracy: float
+    balanced_accuracy: float
+    fold_accuracy: np.ndarray
+    fold_balanced_accuracy: np.ndarray
+    chance_accuracy: float
+    chance_balanced_accuracy: float
+    p_value: float
+    permutation_scores: np.ndarray = field(repr=False)
+    y_pred: np.ndarray = field(repr=False)
+    p_value_balanced: float = float("nan")
+    permutation_scores_balanced: np.ndarray | None = field(default=None, repr=False)
+    n_permutations: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict:
+        """Scalar results as a dict (handy for tables)."""
+        return {
+            "accuracy": self.accuracy,
+            "accuracy_sem": sem(self.fold_accuracy),
+            "balanced_accuracy": self.balanced_accuracy,
+            "balanced_accuracy_sem": sem(self.fold_balanced_accuracy),
+            "chance_accuracy": self.chance_accuracy,
+            "chance_balanced_accuracy": self.chance_balanced_accuracy,
+            "p_value": self.p_value,
+            "p_value_balanced": self.p_value_balanced,
+            "n_permutations": self.n_permutations,
+            "seconds": self.seconds,
+        }
+
+
+def grouped_folds(y, groups, cv: int = 5, rng=0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds that keep every group (image) on one side of each split.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels.
+    groups : array-like of shape (n_samples,)
+        Image id of each sample.
+    cv : int
+        Number of folds.
+    rng : int or numpy.random.Generator
+        Seed of the shuffle.
+
+    Returns
+    -------
+    list of (train, test) index arrays
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
+    if y.shape != groups.shape or y.ndim != 1:
+        raise ValueError(f"y {y.shape} and groups {groups.shape} must be 1-D and of equal length")
+    splitter = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=seed_of(rng))
+    return list(splitter.split(np.zeros(len(y)), y, groups))
+
+
+def permute_within_groups(y, groups, rng) -> np.ndarray:
+    """Shuffle labels between groups: every sample of a group gets the same new label.
+
+    Repeats of one image share a label, so a fair null shuffles image labels, not trial labels.
+    rng: a numpy Generator (or an int seed). Returns (n_samples,) shuffled labels.
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
+    _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+    group_labels = y[first]
+    if np.any(y != group_labels[inverse]):
+        raise ValueError("every sample of a group must have the same label to shuffle between groups")
+    return check_rng(rng).permutation(group_labels)[inverse]
+
+
+def balanced_accuracy(y_true, y_pred) -> float:
+    """Mean recall over the classes present in y_true (= sklearn's ``balanced_accuracy_score``)."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    _, codes = np.unique(y_true, return_inverse=True)
+    recall = np.bincount(codes, weights=y_pred == y_true) / np.bincount(codes)
+    return float(np.mean(recall))
+
+
+def fold_scores(y, y_pred, folds) -> tuple[np.ndarray, np.ndarray]:
+    """Per-fold accuracy and balanced accuracy of out-of-fold predictions: (n_folds,) each."""
+    acc = np.array([np.mean(y[te] == y_pred[te]) for _, te in folds])
+    bal = np.array([balanced_accuracy(y[te], y_pred[te]) for _, te in folds])
+    return acc, bal
+
+
+def _checked_folds(folds, n_samples: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    folds = [(np.asarray(train), np.asarray(test)) for train, test in folds]
+    tested = np.concatenate([test for _, test in folds]) if folds else np.zeros(0, int)
+    if len(tested) != n_samples or len(np.unique(tested)) != n_samples:
+        raise ValueError("folds: the test sets must cover every sample exactly once")
+    for k, (train, test) in enumerate(folds):
+        if np.intersect1d(train, test).size:
+            raise ValueError(f"folds: fold {k} trains on samples it tests (its train and test sets overlap)")
+    return folds
+
+
+def _fold_features(X, folds, reducer):
+    """[(Z_train, Z_test)] per fold: the reducer fitted on the training rows only."""
+    if reducer is None:
+        return [(X[tr], X[te]) for tr, te in folds]
+    out = []
+    for tr, te in folds:
+        red = clone(reducer)
+        z_train = np.asarray(red.fit_transform(X[tr]), dtype=np.float32)
+        out.append((z_train, np.asarray(red.transform(X[te]), dtype=np.float32)))
+    return out
+
+
+def _oof(estimator, y, folds, feats) -> np.ndarray:
+    y_pred = np.empty_like(y)
+    for (tr, te), (z_train, z_test) in zip(folds, feats):
+        y_pred[te] = clone(estimator).fit(z_train, y[tr]).predict(z_test)
+    return y_pred
+
+
+def cross_validate(
+    models: dict,
+    X,
+    y,
+    groups=None,
+    *,
+    cv=5,
+    folds=None,
+    reducer=None,
+    n_permutations=0,
+    rng=0,
+    n_jobs: int = 1,
+) -> dict[str, DecodeResult]:
+    """Cross-validate every model on the same folds, with chance and a permutation p-value.
+
+    Parameters
+    ----------
+    models : dict of {str: classifier}
+        scikit-learn classifiers (cloned for every fit), applied after ``reducer``.
+    X : array-like of shape (n_samples, n_features)
+        Responses (or any features).
+    y : array-like of shape (n_samples,)
+        Class labels.
+    groups : array-like of shape (n_samples,), optional
+        Image id of each sample: folds keep an image's repeats together and label shuffles move
+        whole images. Needed unless ``folds`` are given and no permutations are run.
+    cv : int or splitter
+        Number of grouped folds (``grouped_folds(y, groups, cv, rng)``), or any scikit-learn
+        splitter, called as ``cv.split(X, y, groups)`` (e.g. ``StratifiedKFold``, which ignores the
+        groups: only for showing what goes wrong without them).
+    folds : list of (train, test) index arrays, optional
+        Folds to use instead of drawing them; every sample tested once, never trained on in its fold.
+    reducer : transformer, optional
+        Label-free front end (e.g. ``make_reducer``), fitted on each training fold once and shared
+        by every model and shuffle.
+    n_permutations : int or dict of {str: int}
+        Label shuffles per model (a dict: missing names get 0, p = nan). The same shuffles for
+        every model, drawn from ``rng``.
+    rng : int or numpy.random.Generator
+        Seed of the folds and of the shuffles.
+    n_jobs : int
+        Models cross-validated at once, each in a worker process (joblib) with one thread; the
+        results do not depend on it.
+
+    Returns
+    -------
+    dict of {str: DecodeResult}
+        In the order of ``models``.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y):
+        raise ValueError(f"X must be (n_samples, n_features) matching y; got X {X.shape}, y {y.shape}")
+    if isinstance(n_permutations, dict):
+        unknown = sorted(set(n_permutations) - set(models))
+        if unknown:
+            raise ValueError(f"n_permutations names models that are not in models: {unknown}")
+        n_perm = {name: n_permutations.get(name, 0) for name in models}
+    else:
+        n_perm = dict.fromkeys(models, n_permutations)
+    for name, k in n_perm.items():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(f"n_permutations must be a non-negative int, got {k!r} for {name!r}")
+    n_perm = {name: int(k) for name, k in n_perm.items()}
+    if groups is None and (folds is None or max(n_perm.values(), default=0)):
+        raise ValueError("groups (the image of each sample) are needed to draw grouped folds and to "
+                         "shuffle labels between images")
+    groups = None if groups is None else np.asarray(groups)
+    if groups is not None and groups.shape != y.shape:
+        raise ValueError(f"groups has shape {groups.shape}, y has {y.shape}")
+    seed = seed_of(rng)
+
+    with quiet_warnings(), single_threaded() if n_jobs == 1 else contextlib.nullcontext():
+        # with n_jobs > 1 both cores are this call's: the reducer's BLAS may use them too
+        if folds is not None:
+            folds = _checked_folds(folds, len(y))
+        elif isinstance(cv, (int, np.integer)):
+            folds = grouped_folds(y, groups, int(cv), seed)
+        else:
+            folds = _checked_folds(cv.split(X, y, groups), len(y))
+        feats = _fold_features(X, folds, reducer)
+    with quiet_warnings(), single_threaded():
+        chance_acc, chance_bal = fold_scores(
+            y, _oof(DummyClassifier(strategy="most_frequent"), y, folds, feats), folds
+        )
+        generator = np.random.default_rng(seed)
+        shuffles = [permute_within_groups(y, groups, generator) for _ in range(max(n_perm.values(), default=0))]
+        chance = (float(chance_acc.mean()), float(chance_bal.mean()))
+        jobs = [(model, y, folds, feats, shuffles[: n_perm[name]], chance) for name, model in models.items()]
+        if n_jobs == 1 or len(jobs) < 2:
+            done = [_cross_validate_model(*job) for job in jobs]
+        else:
+            from joblib import Parallel, delayed
+
+            done = Parallel(n_jobs=n_jobs)(delayed(_cross_validate_model)(*job) for job in jobs)
+    return dict(zip(models, done))
+
+
+def _cross_validate_model(model, y, folds, feats, shuffles, chance) -> DecodeResult:
+    """One model: out-of-fold predictions, fold scores, and a score per shuffle."""
+    with quiet_warnings(), single_threaded():  # again: this may run in a worker process
+        start = time.perf_counter()
+        y_pred = _oof(model, y, folds, feats)
+        acc, bal = fold_scores(y, y_pred, folds)
+        k = len(shuffles)
+        perm_acc, perm_bal = np.empty(k), np.empty(k)
+        for i, y_perm in enumerate(shuffles):
+            # the same statistic as the observed score: the mean over folds
+            perm_fold_acc, perm_fold_bal = fold_scores(y_perm, _oof(model, y_perm, folds, feats), folds)
+            perm_acc[i], perm_bal[i] = perm_fold_acc.mean(), perm_fold_bal.mean()
+        return DecodeResult(
+            accuracy=float(acc.mean()),
+            balanced_accuracy=float(bal.mean()),
+            fold_accuracy=acc,
+            fold_balanced_accuracy=bal,
+            chance_accuracy=chance[0],
+            chance_balanced_accuracy=chance[1],
+            p_value=p_value(perm_acc, acc.mean()),
+            permutation_scores=perm_acc,
+            y_pred=y_pred,
+            p_value_balanced=p_value(perm_bal, bal.mean()),
+            permutation_scores_balanced=perm_bal,
+            n_permutations=k,
+            seconds=time.perf_counter() - start,
+        )
+
+
+def cross_validate_decoder(estimator, X, y, groups=None, *, cv=5, folds=None, reducer=None,
+                           n_permutations: int = 0, rng=0) -> DecodeResult:
+    """``cross_validate`` of one estimator: see there for every parameter.
+
+    Returns
+    -------
+    DecodeResult
+    """
+    return cross_validate({"model": estimator}, X, y, groups, cv=cv, folds=folds, reducer=reducer,
+                          n_permutations=n_permutations, rng=rng)["model"]
+
+
+def _decoder_job(estimator, X, y, groups, kwargs):
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit notices of fastai imports
+    return cross_validate_decoder(estimator, X, y, groups, **kwargs)
+
+
+def cross_validate_many(decoders: dict, y, groups, n_jobs: int = 2, **kwargs) -> dict[str, DecodeResult]:
+    """``cross_validate_decoder`` for decoders that see different features of the same samples.
+
+    Parameters
+    ----------
+    decoders : dict
+        {name: (estimator, X)} or {name: (estimator, X, {extra keyword arguments})}; every X has
+        the same rows, labelled by ``y`` with image ids ``groups``.
+    y, groups : array-like of shape (n_samples,)
+    n_jobs : int
+        Decoders run in that many separate single-threaded processes (joblib); 1 runs them one
+        after the other here. The results do not depend on it.
+    **kwargs
+        Passed to every call (``cv``, ``rng``, ...), so all decoders share the folds.
+
+    Returns
+    -------
+    dict of {str: DecodeResult}
+        In the order of ``decoders``; each result's ``seconds`` is its own wall time.
+    """
+    jobs = []
+    for name, spec in decoders.items():
+        if len(spec) not in (2, 3):
+            raise ValueError(f"decoder {name!r}: expected (estimator, X) or (estimator, X, kwargs)")
+        estimator, X = spec[:2]
+        extra = dict(spec[2]) if len(spec) == 3 else {}
+        jobs.append((estimator, X, y, groups, kwargs | extra))
+    if n_jobs == 1:
+        done = [_decoder_job(*job) for job in jobs]
+    else:
+        from joblib import Parallel, delayed
+
+        done = Parallel(n_jobs=n_jobs, backend="loky", inner_max_num_threads=1)(
+            delayed(_decoder_job)(*job) for job in jobs
+        )
+    return dict(zip(decoders, done))
+
+
+def results_table(results: dict):
+    """Every number of a set of results as a pandas DataFrame, one row per model.
+
+    results: {name: DecodeResult} for one task, or {task: {name: DecodeResult}} for several (the
+    rows are then indexed by (task, model)).
+    Columns (two levels): 'accuracy' and 'balanced accuracy', each with 'mean' (over folds), 'SEM'
+    (over folds), 'chance' (most-frequent dummy on the same folds; for balanced accuracy this is
+    1 / n_classes) and 'p' (permutation p-value as text, 'n/a' where no permutations were run);
+    'cost' with 'permutations' and 'seconds'.
+    """
+    import pandas as pd
+
+    first = next(iter(results.values()), None)
+    if isinstance(first, dict):
+        return pd.concat({task: results_table(r) for task, r in results.items()}, names=["task", "model"])
+    rows = {}
+    for name, r in results.items():
+        s = r.summary()
+        rows[name] = {
+            ("accuracy", "mean"): s["accuracy"],
+            ("accuracy", "SEM"): s["accuracy_sem"],
+            ("accuracy", "chance"): s["chance_accuracy"],
+            ("accuracy", "p"): _fmt_p(s["p_value"]),
+            ("balanced accuracy", "mean"): s["balanced_accuracy"],
+            ("balanced accuracy", "SEM"): s["balanced_accuracy_sem"],
+            ("balanced accuracy", "chance"): s["chance_balanced_accuracy"],
+            ("balanced accuracy", "p"): _fmt_p(s["p_value_balanced"]),
+            ("cost", "permutations"): int(s["n_permutations"]),
+            ("cost", "seconds"): s["seconds"],
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    table.index.name = "model"
+    return table
+
+
+def _fmt_p(p) -> str:
+    return "n/a" if not np.isfinite(p) else f"{p:.3g}"
+
+
+def comparison_table(results: dict, n_params: dict | None = None, seconds: dict | None = None,
+                     metric: str = "balanced_accuracy"):
+    """One row per decoder: mean and SEM over folds, chance, p, parameters, wall time.
+
+    results: {name: DecodeResult}; n_params, seconds: {name: number} (missing names left blank).
+    Returns a pandas DataFrame indexed by name, columns: score, sem, chance, p_value, parameters,
+    seconds (score and chance in ``metric``, as fractions; p_value is the permutation p of that
+    metric, NaN where no permutation test was run).
+    """
+    import pandas as pd
+
+    rows = {}
+    for name, r in results.items():
+        folds = getattr(r, f"fold_{metric}")
+        rows[name] = {
+            "score": float(np.mean(folds)),
+            "sem": sem(folds),
+            "chance": float(getattr(r, f"chance_{metric}")),
+            "p_value": float(getattr(r, "p_value_balanced", np.nan) if metric == "balanced_accuracy"
+                             else r.p_value),
+            "parameters": (n_params or {}).get(name, np.nan),
+            "seconds": (seconds or {}).get(name, np.nan),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "decoder"
+    return table
+
+
+def rank_decoders(results: dict, metric: str = "balanced_accuracy") -> tuple[str, str, bool]:
+    """Which decoder wins, and is the lead larger than the error bars?
+
+    results: {name: DecodeResult}. The winner has the highest mean score over folds; it wins
+    *clearly* when its mean minus one SEM exceeds the runner-up's mean plus one SEM (the +-1 SEM
+    bars do not overlap), otherwise the two are within their error bars.
+    Returns (winner, runner_up, clear). With one decoder, runner_up is '' and clear is True.
+    """
+    if not results:
+        raise ValueError("rank_decoders needs at least one result")
+    stats = {n: (float(np.mean(getattr(r, f"fold_{metric}"))), sem(getattr(r, f"fold_{metric}")))
+             for n, r in results.items()}
+    ranked = sorted(stats, key=lambda n: stats[n][0], reverse=True)
+    if len(ranked) == 1:
+        return ranked[0], "", True
+    (m1, s1), (m2, s2) = stats[ranked[0]], stats[ranked[1]]
+    s1, s2 = np.nan_to_num(s1), np.nan_to_num(s2)
+    return ranked[0], ranked[1], bool(m1 - s1 > m2 + s2)
+
+
+def fold_models(estimator, X, y, groups, cv: int = 5, rng=0) -> list:
+    """The estimator fitted on the training part of each fold of ``grouped_folds(y, groups, cv,
+    rng)``: the same folds as ``cross_validate_decoder`` with the same arguments, so the
+    fitted models (e.g. the C that a nested search chose) can be inspected. Returns a list."""
+    X, y = np.asarray(X), np.asarray(y)
+    return [clone(estimator).fit(X[train], y[train]) for train, _ in grouped_folds(y, groups, cv, rng)]

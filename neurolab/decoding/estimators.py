@@ -1,0 +1,270 @@
+"""Estimators for category decoding, in scikit-learn's conventions.
+
+* ``make_reducer(n_components, rng)``: the label-free PCA + StandardScaler front end.
+* ``tabular_models(rng, size, epochs)``: the write-up's model zoo, applied to reduced features.
+* ``LabelEncoded``: labels re-coded 0..n-1 for estimators that need it (XGBoost).
+* ``linear_decoder`` / ``SerialLogisticRegression``: the logistic-regression baseline, its
+  penalty scaled to the number of features, fitted on one thread.
+* ``CorrelationNearestNeighbour``: a 1-nearest-neighbour classifier that memorises trials.
+* ``CachedPCA``: a PCA that remembers fits and projections of identical data (permutation tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from functools import partial
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.decomposition import PCA
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from neurolab._validation import seed_of
+from neurolab.decoding.identity import row_zscore
+
+__all__ = [
+    "MODEL_SIZES",
+    "CachedPCA",
+    "CorrelationNearestNeighbour",
+    "LabelEncoded",
+    "SerialLogisticRegression",
+    "linear_decoder",
+    "linear_parameters",
+    "make_reducer",
+    "tabular_models",
+]
+
+MODEL_SIZES: dict[str, dict] = {
+    "smoke": dict(n_trees=20, max_depth=4, n_boost=10, xgb_rounds=10),
+    "course": dict(n_trees=50, max_depth=8, n_boost=30, xgb_rounds=30),
+    "full": dict(n_trees=50, max_depth=8, n_boost=30, xgb_rounds=30),
+}
+"""Model sizes per course SIZE: trees of the random forest and their depth, AdaBoost stumps,
+XGBoost boosting rounds (each round grows one depth-3 tree per class)."""
+
+
+class LabelEncoded(ClassifierMixin, BaseEstimator):
+    """Fit ``estimator`` on labels re-coded 0..n_classes-1 and decode its predictions.
+
+    XGBoost's classifier only accepts consecutive integer labels; the category labels are 1..11
+    (and, under a label shuffle, a training fold may miss a rare class).
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
+        self.estimator_ = clone(self.estimator).fit(X, y_idx)
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def predict(self, X):
+        pred = np.asarray(self.estimator_.predict(X)).astype(np.int64).ravel()
+        return self.classes_[pred]
+
+
+def make_reducer(n_components: int, rng=0) -> Pipeline:
+    """The label-free front end of every model: PCA to n_components, then z-score each component.
+
+    Randomized SVD with 2 power iterations instead of scikit-learn's default 7 for this shape: on
+    the full synthetic recording, logistic regression on the result decoded as well as with 3
+    iterations, and a fit took under half the time of the default (about 1 s for 3,900 x 11,000).
+    """
+    return make_pipeline(
+        PCA(n_components, svd_solver="randomized", iterated_power=2, random_state=seed_of(rng)),
+        StandardScaler(),
+    )
+
+
+def tabular_models(rng=0, size: str = "full", epochs: int = 5) -> dict:
+    """The model zoo, {name: scikit-learn classifier}; each takes reduced features (n, n_components).
+
+    Two dummies (most frequent class; random guesses in the class proportions), L2 logistic
+    regression, a random forest, AdaBoost on decision stumps, XGBoost (histogram trees, depth 3) and
+    fastai's tabular MLP (two hidden layers, 200 and 100 units) trained for ``epochs`` one-cycle epochs
+    (batches of 256, peak learning rate 0.01).
+    Sizes (trees, rounds) follow ``MODEL_SIZES[size]``. Every model runs on one thread (and
+    ``neurolab.decoding.cross_validate`` limits BLAS, OpenMP and torch to one thread): on a small shared machine, spinning
+    thread pools cost far more than they gain (XGBoost with 2 threads on 2 busy cores ran >15x slower).
+    """
+    from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
+    from xgboost import XGBClassifier
+
+    from neurolab.nn import FastaiClassifier, TabularMLP
+
+    seed = seed_of(rng)
+    if size not in MODEL_SIZES:
+        raise ValueError(f"unknown size {size!r}; choose one of {sorted(MODEL_SIZES)}")
+    s = MODEL_SIZES[size]
+    return {
+        "most frequent": DummyClassifier(strategy="most_frequent"),
+        "stratified guess": DummyClassifier(strategy="stratified", random_state=seed),
+        "logistic regression": LogisticRegression(C=0.1, max_iter=300, tol=1e-3),
+        "random forest": RandomForestClassifier(
+            s["n_trees"], max_depth=s["max_depth"], max_features="sqrt", n_jobs=1, random_state=seed
+        ),
+        "AdaBoost": AdaBoostClassifier(n_estimators=s["n_boost"], random_state=seed),
+        "XGBoost": LabelEncoded(
+            XGBClassifier(
+                n_estimators=s["xgb_rounds"], max_depth=3, learning_rate=0.3, tree_method="hist",
+                max_bin=32, n_jobs=1, random_state=seed, verbosity=0,
+            )
+        ),
+        "fastai MLP": FastaiClassifier(
+            partial(TabularMLP, layers=(200, 100), dropout=0.1), epochs=epochs, lr=1e-2, wd=0.1,
+            bs=256, rng=seed,
+        ),
+    }
+
+
+class SerialLogisticRegression(LogisticRegression):
+    """scikit-learn's ``LogisticRegression``, fitted with one thread (BLAS and OpenMP).
+
+    L-BFGS on 10^4 parameters makes thousands of tiny BLAS calls. With two BLAS threads on a busy
+    two-core machine every call becomes a scheduler round trip: one fit of the voxel decoder took
+    28 s with two threads and 2 s with one (measured). Same parameters and results as the parent.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        with threadpool_limits(limits=1):
+            return super().fit(X, y, sample_weight=sample_weight)
+
+
+def linear_decoder(n_features: int, strength: float = 10.0, tol: float = 1e-2, max_iter: int = 500):
+    """Standardise, then multinomial logistic regression with an L2 penalty that grows with width.
+
+    C = strength / n_features: rescaling every feature by 1/sqrt(n_features) (so that a sample's
+    squared norm is about 1 whatever the number of features) and using C = strength is the same
+    model, so 11,000 neurons and 1,584 voxels are regularised alike. ``strength`` is fixed in
+    advance, not tuned on the test folds. ``tol`` 1e-2 stops L-BFGS early: on the full synthetic
+    recording's voxels it gave the same cross-validated score as 1e-3 (to 3 decimals) at half the
+    cost, which matters for a permutation test. Returns a scikit-learn Pipeline (StandardScaler,
+    SerialLogisticRegression).
+    """
+    if n_features < 1:
+        raise ValueError(f"n_features must be >= 1, got {n_features}")
+    return make_pipeline(
+        StandardScaler(), SerialLogisticRegression(C=strength / n_features, tol=tol, max_iter=max_iter)
+    )
+
+
+def linear_parameters(n_features: int, n_classes: int) -> int:
+    """Parameters of a multinomial logistic regression: a weight per feature and class, plus biases."""
+    return n_features * n_classes + n_classes
+
+
+class CorrelationNearestNeighbour(ClassifierMixin, BaseEstimator):
+    """1-nearest-neighbour by Pearson correlation: a classifier that memorises every training trial.
+
+    Each test response gets the label of the single training response it correlates with best
+    (the rule of ``identity_accuracy``, applied across trials). It learns nothing about categories
+    as such; it scores above chance only if a test trial's nearest training trial shares its
+    label, which is exactly what happens when that trial's repeat is in the training set.
+
+    Attributes (after ``fit``): ``train_`` (n_train, n_features) float32 row-standardised training
+    responses, ``labels_`` (n_train,) their labels, ``classes_``.
+    """
+
+    def __init__(self, batch_size: int = 2048):
+        self.batch_size = batch_size
+
+    def fit(self, X, y):
+        X = np.asarray(X)
+        y = np.asarray(y)
+        if X.ndim != 2 or len(X) != len(y):
+            raise ValueError(f"X must be (n_samples, n_features) matching y; got {X.shape}, {y.shape}")
+        self.train_ = row_zscore(X)
+        self.labels_ = y.copy()
+        self.classes_ = unique_labels(y)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "train_")
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X must have {self.n_features_in_} features, got shape {X.shape}")
+        nearest = np.empty(len(X), dtype=np.int64)
+        for start in range(0, len(X), self.batch_size):
+            block = row_zscore(X[start : start + self.batch_size])
+            nearest[start : start + len(block)] = np.argmax(block @ self.train_.T, axis=1)
+        return self.labels_[nearest]
+
+
+class CachedPCA(PCA):
+    """``sklearn.decomposition.PCA`` whose fits and projections are remembered for identical input.
+
+    PCA never sees labels, so in a permutation test (labels shuffled, folds unchanged) each fold's
+    PCA, and its projection of that fold's training and test data, is the same for every shuffle.
+    This class keys each fit on the PCA parameters and a SHA-1 digest of the training data's bytes
+    (shape and dtype included), and each projection on the digest of the data projected; a repeat
+    is looked up instead of recomputed, so a permutation test pays for each fold's PCA once.
+    Results are identical to ``PCA``'s. The cache is shared by all instances (``clone`` makes new
+    ones), holds the last ``max_entries`` fits, and is emptied by ``CachedPCA.clear_cache()``.
+    """
+
+    _cache: OrderedDict[str, dict] = OrderedDict()
+    max_entries = 16
+    max_projections = 8  # remembered projections per fit (its training data, test folds, ...)
+
+    def fit(self, X, y=None):
+        self._fit_cached(np.ascontiguousarray(X))
+        return self
+
+    def fit_transform(self, X, y=None):
+        X = np.ascontiguousarray(X)
+        digest = self._fit_cached(X)
+        return self._project(X, digest)
+
+    def transform(self, X):
+        check_is_fitted(self, "components_")
+        X = np.ascontiguousarray(X)
+        return self._project(X, _digest(X))
+
+    def _fit_cached(self, X) -> str:
+        digest = _digest(X)
+        key = repr(sorted(self.get_params().items())) + digest
+        entry = self._cache.get(key)
+        if entry is None:
+            super().fit(X)
+            params = self.get_params()
+            learned = {k: v for k, v in vars(self).items() if k not in params and k != "_entry"}
+            entry = {"fit": learned, "projections": OrderedDict()}
+            self._cache[key] = entry
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+            for k, v in entry["fit"].items():
+                setattr(self, k, v)
+        self._entry = entry
+        return digest
+
+    def _project(self, X, digest: str) -> np.ndarray:
+        store = self._entry["projections"] if hasattr(self, "_entry") else None
+        if store is None:
+            return super().transform(X)
+        if digest not in store:
+            store[digest] = super().transform(X)
+            while len(store) > self.max_projections:
+                store.popitem(last=False)
+        return store[digest].copy()
+
+    @classmethod
+    def clear_cache(cls) -> None:
+        cls._cache.clear()
+
+
+def _digest(X: np.ndarray) -> str:
+    """SHA-1 of a contiguous array's shape, dtype and bytes (a fingerprint, not a security measure)."""
+    h = hashlib.sha1(repr((X.shape, X.dtype.str)).encode())
+    h.update(memoryview(X).cast("B"))
+    return h.hexdigest()

@@ -1,0 +1,107 @@
+"""Which image was shown? Decoding image identity from one repeat to the other."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurolab._validation import check_repeats, check_rng
+
+__all__ = ["identity_accuracy", "identity_scores", "identity_vs_neurons", "row_zscore", "shuffle_identity"]
+
+
+def row_zscore(a) -> np.ndarray:
+    """Each row centred and scaled to unit norm (float32), so that a dot product is a correlation.
+
+    a: (n_rows, n_features). A constant row stays all zeros.
+    """
+    a = np.asarray(a, dtype=np.float32)
+    a = a - a.mean(axis=1, keepdims=True)
+    norm = np.linalg.norm(a, axis=1, keepdims=True)
+    return a / np.where(norm > 0, norm, 1.0)
+
+
+def identity_scores(X) -> np.ndarray:
+    """Correlation between every test response and every template.
+
+    Parameters
+    ----------
+    X : array-like of shape (2, n_images, n_neurons)
+        Repeat 1 gives the templates, repeat 2 the test responses.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_images, n_images)
+        float32; [i, j] = corr(test response i, template j).
+    """
+    X = check_repeats(X)
+    return row_zscore(X[1]) @ row_zscore(X[0]).T
+
+
+def identity_accuracy(X, return_pred: bool = False):
+    """Which of n images was shown? Correlation nearest-neighbour from repeat 2 to repeat 1.
+
+    Parameters
+    ----------
+    X : array-like of shape (2, n_images, n_neurons)
+    return_pred : bool
+        Also return the predicted image index of every test response.
+
+    Returns
+    -------
+    accuracy : float
+        Chance is 1 / n_images.
+    pred : ndarray of shape (n_images,), only with ``return_pred``
+    """
+    pred = np.argmax(identity_scores(X), axis=1)
+    acc = float(np.mean(pred == np.arange(len(pred))))
+    return (acc, pred) if return_pred else acc
+
+
+def identity_vs_neurons(X, ns, n_draws: int = 3, rng=0) -> np.ndarray:
+    """Identity accuracy (``identity_accuracy``) of random subsets of neurons.
+
+    Parameters
+    ----------
+    X : array-like of shape (2, n_images, n_neurons)
+    ns : sequence of int
+        Neuron counts (each <= n_neurons).
+    n_draws : int
+        Random subsets per count (a count equal to n_neurons has one subset, computed once).
+    rng : int or numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of shape (len(ns), n_draws)
+        float64; entries not computed are NaN.
+    """
+    X = check_repeats(X)
+    n_neurons = X.shape[2]
+    rng = check_rng(rng)
+    out = np.full((len(ns), n_draws), np.nan)
+    for i, n in enumerate(ns):
+        n = int(n)
+        if not 1 <= n <= n_neurons:
+            raise ValueError(f"neuron counts must be in 1..{n_neurons}, got {n}")
+        for d in range(1 if n == n_neurons else n_draws):
+            idx = np.sort(rng.choice(n_neurons, n, replace=False))
+            out[i, d] = identity_accuracy(X[:, :, idx])
+    return out
+
+
+def shuffle_identity(X, rng) -> np.ndarray:
+    """Control: pair each image's first repeat with the second repeat of a random other image.
+
+    X: (2, n_images, n_neurons); rng: numpy Generator or int seed. The rows of repeat 2 are
+    permuted with no image left in place (a derangement), so any variance shared between the
+    repeats that survives is not stimulus-specific. Returns a new array of the same shape.
+    """
+    X = check_repeats(X)
+    n = X.shape[1]
+    if n < 2:
+        raise ValueError("need at least 2 images to shuffle identities")
+    perm = check_rng(rng).permutation(n)
+    fixed = np.flatnonzero(perm == np.arange(n))
+    for i in fixed:  # swap any fixed point with a neighbour: a derangement
+        j = (i + 1) % n
+        perm[i], perm[j] = perm[j], perm[i]
+    return np.stack([X[0], X[1][perm]])

@@ -1,0 +1,125 @@
+"""Training networks scikit-learn style: a fastai ``Learner`` behind ``fit`` / ``predict``.
+
+The device is chosen once per fit (``choose_device``): the ``device`` parameter, else the
+environment variable ``NEUROLAB_DEVICE``, else CUDA when a GPU is present, else the CPU. Chapters
+do not change: the same call trains on a laptop's CPU and on a GPU runtime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from functools import partial
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from neurolab._validation import seed_of
+
+__all__ = ["DEVICE_ENV", "FastaiClassifier", "choose_device"]
+
+DEVICE_ENV = "NEUROLAB_DEVICE"
+"""Environment variable that overrides the automatic device choice ('cpu', 'cuda', 'cuda:1', ...)."""
+
+
+def choose_device(device: str | torch.device | None = None) -> torch.device:
+    """The torch device to train on.
+
+    Parameters
+    ----------
+    device : str or torch.device, optional
+        Used as given; None falls back to ``$NEUROLAB_DEVICE``, then to 'cuda' when
+        ``torch.cuda.is_available()``, then to 'cpu'.
+
+    Returns
+    -------
+    torch.device
+    """
+    chosen = device if device is not None else os.environ.get(DEVICE_ENV, "").strip() or None
+    if chosen is None:
+        chosen = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        chosen = torch.device(chosen)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device {chosen!r} is not a torch device ('cpu', 'cuda', 'cuda:0', ...)") from error
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(chosen)!r} was asked for (the device parameter or ${DEVICE_ENV}), "
+                         "but torch sees no CUDA GPU here")
+    return chosen
+
+
+class FastaiClassifier(ClassifierMixin, BaseEstimator):
+    """Train a PyTorch classifier with a fastai ``Learner``, scikit-learn style.
+
+    build: callable (n_features, n_classes) -> nn.Module.
+    epochs, lr, wd, bs: one-cycle schedule length, peak learning rate, decoupled (true) weight decay,
+    batch size. valid_frac: share of the training data held out to show validation metrics during
+    training (never used to choose anything). progress: show fastai's progress bar and metrics table.
+    rng: int seed (or Generator) for numpy, Python and torch: on the CPU the same seed gives the
+    same fitted model and predictions on every run.
+    device: where to train (see ``choose_device``); None chooses automatically.
+
+    X: (n_samples, n_features) float32 (flatten voxels; ``MouseNet`` and ``PointNet`` reshape inside).
+    """
+
+    def __init__(self, build, epochs: int = 10, lr: float = 3e-3, wd: float = 1e-2, bs: int = 64,
+                 valid_frac: float = 0.1, progress: bool = False, rng=0, device=None):
+        self.build, self.epochs, self.lr, self.wd, self.bs = build, epochs, lr, wd, bs
+        self.valid_frac, self.progress, self.rng, self.device = valid_frac, progress, rng, device
+
+    def fit(self, X, y):
+        import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar and the progress bar)
+        import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
+        from fastai.basics import Adam, CrossEntropyLossFlat, DataLoaders, Learner, accuracy, set_seed
+        from fastai.data.load import DataLoader
+        from fastai.metrics import BalancedAccuracy
+
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
+        seed = seed_of(self.rng)
+        self.device_ = choose_device(self.device)
+        set_seed(seed, reproducible=True)
+        rng = np.random.default_rng(seed)
+        order = rng.permutation(len(X))
+        n_valid = max(1, int(round(self.valid_frac * len(X))))
+        valid, train = order[:n_valid], order[n_valid:]
+        xt, yt = torch.from_numpy(X), torch.from_numpy(y_idx.astype(np.int64))
+        train_ds = [(xt[i], yt[i]) for i in train]
+        valid_ds = [(xt[i], yt[i]) for i in valid]
+        dls = DataLoaders(
+            DataLoader(train_ds, bs=self.bs, shuffle=True, drop_last=len(train) > self.bs, device=self.device_),
+            DataLoader(valid_ds, bs=256, device=self.device_),
+            device=self.device_,
+        )
+        self.model_ = self.build(X.shape[1], len(self.classes_)).to(self.device_)
+        self.learner_ = Learner(
+            dls, self.model_, loss_func=CrossEntropyLossFlat(), opt_func=partial(Adam, decouple_wd=True),
+            metrics=[accuracy, BalancedAccuracy()], wd=self.wd,
+        )
+        quiet = contextlib.ExitStack()
+        if not self.progress:
+            quiet.enter_context(self.learner_.no_bar())
+            quiet.enter_context(self.learner_.no_logging())
+        with quiet:
+            self.learner_.fit_one_cycle(self.epochs, lr_max=self.lr, wd=self.wd)
+        self.model_.cpu()  # predictions, pickles and clones need no GPU
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n_samples, n_classes) class probabilities, columns ordered as ``classes_``."""
+        check_is_fitted(self, "model_")
+        X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        device = self.device_
+        model = self.model_.to(device).eval()
+        try:
+            with torch.no_grad():
+                logits = torch.cat([model(X[i : i + 512].to(device)).cpu() for i in range(0, len(X), 512)])
+        finally:
+            self.model_.cpu()
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

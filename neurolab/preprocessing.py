@@ -1,0 +1,164 @@
+"""Preprocessing: remove the spontaneous-activity subspace, then centre, as Stringer et al. do.
+
+* ``SpontaneousPCs``: z-score each neuron by its spontaneous statistics and project out the top
+  principal components of spontaneous activity (a scikit-learn transformer; everything it uses is
+  learned in ``fit`` from spontaneous activity alone, so ``transform`` of one trial equals that
+  row of ``transform`` of all).
+* ``centre``: subtract each neuron's mean over the trials given: an explicit, separate step.
+* ``denoise_recording``: both, applied to a whole ``Recording`` (the course's standard step).
+* ``truncate``: a fitted ``SpontaneousPCs`` that removes only its first n components.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.extmath import randomized_svd
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from neurolab._validation import seed_of
+
+__all__ = ["SpontaneousPCs", "centre", "denoise_recording", "truncate"]
+
+
+class SpontaneousPCs(TransformerMixin, BaseEstimator):
+    """Z-score by spontaneous activity and project out its top principal components.
+
+    Ongoing (grey-screen) activity is dominated by a few shared dimensions linked to the animal's
+    behaviour; the same fluctuations ride on top of every stimulus trial. Fitting their principal
+    components on spontaneous activity alone (no stimulus, so no label can leak) and removing them
+    from the responses is the preprocessing of Stringer et al. (2019).
+
+    Parameters
+    ----------
+    n_components : int, default=32
+        Number of spontaneous PCs to project out (0 = z-score only).
+    rng : int or numpy.random.Generator, default=0
+        Seed of the randomized SVD.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_neurons,)
+        Mean spontaneous activity of each neuron (float32).
+    scale_ : ndarray of shape (n_neurons,)
+        Its standard deviation, floored at 1e-6 of the largest one (float32).
+    components_ : ndarray of shape (n_components, n_neurons)
+        Orthonormal spontaneous PCs of the z-scored data (float32).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        Share of the z-scored spontaneous variance of each PC.
+    n_features_in_ : int
+        Number of neurons seen in ``fit``.
+
+    Notes
+    -----
+    ``transform`` does not centre the responses: centring over trials is a separate step
+    (``centre``), which ``denoise_recording`` applies.
+    """
+
+    def __init__(self, n_components: int = 32, rng=0):
+        self.n_components = n_components
+        self.rng = rng
+
+    def fit(self, X, y=None):
+        """Learn the z-scoring statistics and the PCs of spontaneous activity.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timepoints, n_neurons)
+            Spontaneous activity.
+        y : Ignored
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=np.float32, ensure_min_samples=2)
+        n_time, n_neurons = X.shape
+        if not 0 <= self.n_components <= min(n_time, n_neurons):
+            raise ValueError(
+                f"n_components={self.n_components} must be between 0 and "
+                f"min(n_timepoints, n_neurons)={min(n_time, n_neurons)}"
+            )
+        self.mean_ = X.mean(axis=0)
+        std = X.std(axis=0)
+        self.scale_ = np.maximum(std, 1e-6 * max(float(std.max()), 1e-12)).astype(np.float32)
+        z = (X - self.mean_) / self.scale_
+        if self.n_components > 0:
+            _, s, vt = randomized_svd(
+                z, self.n_components, n_oversamples=20, n_iter=5, random_state=seed_of(self.rng)
+            )
+            self.components_ = vt.astype(np.float32)
+            self.explained_variance_ratio_ = (s**2) / float(np.sum(z.astype(np.float64) ** 2))
+        else:
+            self.components_ = np.zeros((0, n_neurons), np.float32)
+            self.explained_variance_ratio_ = np.zeros(0)
+        return self
+
+    def transform(self, X):
+        """Z-score by the spontaneous statistics and remove the spontaneous PCs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_trials, n_neurons)
+            Stimulus responses.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_trials, n_neurons)
+            float32; row i depends on row i of X alone.
+        """
+        check_is_fitted(self, "components_")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        z = (X - self.mean_) / self.scale_
+        if len(self.components_):
+            z -= (z @ self.components_.T) @ self.components_
+        return z
+
+
+def centre(a) -> np.ndarray:
+    """Each neuron's mean over the rows removed: (n_trials, n_neurons) -> float32 of that shape."""
+    a = np.array(a, dtype=np.float32)
+    a -= a.mean(axis=0)
+    return a
+
+
+def denoise_recording(rec, n_components: int = 32, rng=0):
+    """The standard preprocessing applied to a whole Recording.
+
+    Fits ``SpontaneousPCs(n_components)`` on ``rec.spont``, transforms ``rec.resp`` and centres it
+    (``centre``). Spontaneous activity holds no stimulus, and centring uses no label, so doing this
+    once before cross-validation leaks nothing about the labels.
+
+    Returns
+    -------
+    rec : Recording
+        A copy whose ``resp`` (n_trials, n_neurons) is z-scored, cleaned and centred.
+    transformer : SpontaneousPCs
+        The fitted transformer.
+    """
+    sp = SpontaneousPCs(n_components, rng=rng).fit(rec.spont)
+    z = sp.transform(rec.resp)
+    z -= z.mean(axis=0)
+    return dataclasses.replace(rec, resp=z), sp
+
+
+def truncate(transformer: SpontaneousPCs, n_components: int) -> SpontaneousPCs:
+    """A copy of a fitted ``SpontaneousPCs`` that removes only its first ``n_components`` PCs.
+
+    Same z-scoring statistics, ``components_[:n]``. The PCs of a randomized SVD fitted with more
+    components agree with a smaller fit up to the SVD's accuracy (the larger fit is, if anything,
+    the more accurate), so one fit at the largest n serves a whole sweep.
+    """
+    if not hasattr(transformer, "components_"):
+        raise ValueError("truncate needs a fitted SpontaneousPCs (call .fit(spont) first)")
+    k = len(transformer.components_)
+    if not 0 <= n_components <= k:
+        raise ValueError(f"n_components={n_components} must be between 0 and the {k} fitted components")
+    out = copy.copy(transformer)
+    out.n_components = int(n_components)
+    out.components_ = transformer.components_[:n_components]
+    out.explained_variance_ratio_ = transformer.explained_variance_ratio_[:n_components]
+    return out
