@@ -1,6 +1,6 @@
 # neurolab: two commands matter.
 #   make book   build the Jupyter Book into _build/html (notebooks executed, results cached)
-#   make test   run the whole test suite (unit tests, every chapter end to end, the book build)
+#   make test   lint (ruff) and run the whole test suite (unit tests, every chapter end to end, the book build)
 # Both create or refresh the virtual environment in .venv/ and seed the data cache first.
 
 SHELL := /bin/bash
@@ -75,6 +75,7 @@ student: venv
 	cd "$(ROOT)" && "$(BIN)/python" book/_ext/editions.py --out "$(ROOT)/_build/notebooks"
 
 test: venv data
+	cd "$(ROOT)" && "$(BIN)/ruff" check .
 	cd "$(ROOT)" && "$(BIN)/python" -m pytest $(PYTEST_ARGS)
 
 bench: venv data

@@ -97,6 +97,11 @@ class SpontaneousPCs(TransformerMixin, BaseEstimator):
             self.explained_variance_ratio_ = np.zeros(0)
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # responses are float32 throughout
+        return tags
+
     def transform(self, X):
         """Z-score by the spontaneous statistics and remove the spontaneous PCs.
 

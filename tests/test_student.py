@@ -189,11 +189,12 @@ def test_editions_start_with_colab_install(chapter):
     url, branch = REPOSITORY
     student, instructor = make_student_notebook(chapter), make_instructor_notebook(chapter)
     assert student.cells[0].cell_type == "markdown"
-    assert "from neurolab.exercises import check" in student.cells[0].source
+    assert "from neurolab.teaching.exercises import check" in student.cells[0].source
     for install in (student.cells[1], instructor.cells[0]):
         assert install.cell_type == "code"
         assert '"google.colab" in sys.modules' in install.source
-        assert f"neurolab @ git+{url}@{branch}" in install.source
+        assert f'pip install -q "neurolab[course] @ git+{url}@{branch}"' in install.source
+        assert "==" not in install.source  # lower bounds (pyproject.toml), never pins: no restart on Colab
 
 
 @pytest.mark.parametrize("chapter", TOC_CHAPTERS, ids=chapter_id)
@@ -417,7 +418,6 @@ def toy_book(tmp_path) -> Path:
     (tmp_path / "_config.yml").write_text(
         yaml.safe_dump({"repository": {"url": "https://github.com/example/course/", "branch": "dev"}})
     )
-    (tmp_path / "requirements.txt").write_text("pooch==1.2.3\n")
     (tmp_path / "_toc.yml").write_text(
         yaml.safe_dump({"format": "jb-book", "root": "intro", "chapters": [{"file": "chapters/99_toy"}]})
     )
@@ -436,7 +436,7 @@ def test_toy_student_edition(toy_book):
     assert "Prose after the first exercise stays." in text
     assert "print(len(counts))" in text
     install = nb.cells[1].source
-    assert 'git+https://github.com/example/course@dev"' in install and "pooch==1.2.3" in install
+    assert '"neurolab[course] @ git+https://github.com/example/course@dev"' in install
     stubs = stub_cells(nb)
     assert [label for _, label in stubs] == ["ex-99-derived", "ex-99-given"]
     derived, given = (nb.cells[i].source for i, _ in stubs)
@@ -517,7 +517,7 @@ def test_malformed_solutions_are_errors(tmp_path, broken, message):
 
 def test_command_line_writes_both_editions(toy_book):
     run = subprocess.run(
-        [sys.executable, "-m", "editions", "--root", str(toy_book)],
+        [sys.executable, str(ROOT / "book" / "_ext" / "editions.py"), "--root", str(toy_book)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neurolab._stats import sem
 from neurolab._validation import check_labels, check_rng, seed_of
@@ -120,7 +121,20 @@ class OracleClassifier(ClassifierMixin, BaseEstimator):
         self.priors = priors
 
     def fit(self, X, y):
-        X, y = np.asarray(X), np.asarray(y)
+        """Learn which classes exist (and, for 'empirical' priors, how often).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Integer labels that index the rows of ``means``.
+
+        Returns
+        -------
+        self : object
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
         means, var = np.asarray(self.means, dtype=np.float64), np.asarray(self.var, dtype=np.float64)
         if means.ndim != 2 or var.shape != (means.shape[1],):
             raise ValueError(f"means must be (n_classes, n_features) and var (n_features,); got {means.shape}, {var.shape}")
@@ -135,13 +149,12 @@ class OracleClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"labels must index the {len(means)} rows of means; got {self.classes_.tolist()}")
         share = counts / counts.sum()
         self.log_prior_ = np.log(share) if self.priors == "empirical" else np.zeros(len(share))
-        self.n_features_in_ = X.shape[1]
         return self
 
     def decision_function(self, X) -> np.ndarray:
         """(n_samples, n_classes) log posterior up to a constant, columns ordered as ``classes_``."""
         check_is_fitted(self, "classes_")
-        X = np.asarray(X, dtype=np.float64)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
         w = 1.0 / np.asarray(self.var, dtype=np.float64)
         mu = np.asarray(self.means, dtype=np.float64)[self.classes_]
         # -0.5 * sum_k (x_k - mu_ck)^2 / var_k, expanded so that no (n, classes, features) array is built
@@ -150,7 +163,9 @@ class OracleClassifier(ClassifierMixin, BaseEstimator):
         return cross - quad[None, :] + self.log_prior_[None, :]
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        """The most probable class of each sample: ndarray of shape (n_samples,)."""
+        scores = self.decision_function(X)
+        return self.classes_[np.argmax(scores, axis=1)]
 
 
 def oracle_result(rec: Recording, n_dims: int | None = None, priors: str = "uniform", cv: int = 5,

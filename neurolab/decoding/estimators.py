@@ -22,8 +22,8 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.multiclass import unique_labels
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from neurolab._validation import seed_of
@@ -61,12 +61,27 @@ class LabelEncoded(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
 
     def fit(self, X, y):
-        self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
+        """Fit the wrapped estimator on labels coded 0..n_classes-1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : object
+        """
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
         self.estimator_ = clone(self.estimator).fit(X, y_idx)
-        self.n_features_in_ = np.asarray(X).shape[1]
         return self
 
     def predict(self, X):
+        """Predicted labels, in the original coding: ndarray of shape (n_samples,)."""
+        check_is_fitted(self, "estimator_")
+        X = validate_data(self, X, reset=False)
         pred = np.asarray(self.estimator_.predict(X)).astype(np.int64).ravel()
         return self.classes_[pred]
 
@@ -177,21 +192,28 @@ class CorrelationNearestNeighbour(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
 
     def fit(self, X, y):
-        X = np.asarray(X)
-        y = np.asarray(y)
-        if X.ndim != 2 or len(X) != len(y):
-            raise ValueError(f"X must be (n_samples, n_features) matching y; got {X.shape}, {y.shape}")
+        """Store the row-standardised training responses and their labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : object
+        """
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(y)
         self.train_ = row_zscore(X)
         self.labels_ = y.copy()
         self.classes_ = unique_labels(y)
-        self.n_features_in_ = X.shape[1]
         return self
 
     def predict(self, X):
+        """The label of the most correlated training response: ndarray of shape (n_samples,)."""
         check_is_fitted(self, "train_")
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X must have {self.n_features_in_} features, got shape {X.shape}")
+        X = validate_data(self, X, dtype=np.float32, reset=False)
         nearest = np.empty(len(X), dtype=np.int64)
         for start in range(0, len(X), self.batch_size):
             block = row_zscore(X[start : start + self.batch_size])
@@ -215,18 +237,23 @@ class CachedPCA(PCA):
     max_entries = 16
     max_projections = 8  # remembered projections per fit (its training data, test folds, ...)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # the cache keys on a dense array's bytes
+        return tags
+
     def fit(self, X, y=None):
-        self._fit_cached(np.ascontiguousarray(X))
+        self._fit_cached(_dense(X))
         return self
 
     def fit_transform(self, X, y=None):
-        X = np.ascontiguousarray(X)
+        X = _dense(X)
         digest = self._fit_cached(X)
         return self._project(X, digest)
 
     def transform(self, X):
         check_is_fitted(self, "components_")
-        X = np.ascontiguousarray(X)
+        X = _dense(X)
         return self._project(X, _digest(X))
 
     def _fit_cached(self, X) -> str:
@@ -261,6 +288,11 @@ class CachedPCA(PCA):
     @classmethod
     def clear_cache(cls) -> None:
         cls._cache.clear()
+
+
+def _dense(X) -> np.ndarray:
+    """X as a C-contiguous float array (sparse and empty input refused with scikit-learn's errors)."""
+    return np.ascontiguousarray(check_array(X, dtype=[np.float64, np.float32]))
 
 
 def _digest(X: np.ndarray) -> str:

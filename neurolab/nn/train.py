@@ -14,7 +14,8 @@ from functools import partial
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neurolab._validation import seed_of
 
@@ -76,8 +77,9 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         from fastai.data.load import DataLoader
         from fastai.metrics import BalancedAccuracy
 
-        X = np.ascontiguousarray(X, dtype=np.float32)
-        self.classes_, y_idx = np.unique(np.asarray(y), return_inverse=True)
+        X, y = validate_data(self, X, y, dtype=np.float32, order="C")
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
         seed = seed_of(self.rng)
         self.device_ = choose_device(self.device)
         set_seed(seed, reproducible=True)
@@ -105,13 +107,12 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         with quiet:
             self.learner_.fit_one_cycle(self.epochs, lr_max=self.lr, wd=self.wd)
         self.model_.cpu()  # predictions, pickles and clones need no GPU
-        self.n_features_in_ = X.shape[1]
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         """(n_samples, n_classes) class probabilities, columns ordered as ``classes_``."""
         check_is_fitted(self, "model_")
-        X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        X = torch.from_numpy(validate_data(self, X, dtype=np.float32, order="C", reset=False))
         device = self.device_
         model = self.model_.to(device).eval()
         try:
@@ -122,4 +123,6 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         return torch.softmax(logits, dim=1).numpy()
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        """The most probable class of each sample: ndarray of shape (n_samples,)."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
