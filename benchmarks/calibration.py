@@ -15,7 +15,6 @@ Usage: python benchmarks/calibration.py [--size full] [--seed 0]
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import platform
 import resource
@@ -27,7 +26,8 @@ import numpy as np
 
 from neurolab.decoding import identity_accuracy
 from neurolab.geometry import cvpca, powerlaw, signal_variance_fraction
-from neurolab.preprocessing import SpontaneousPCs
+from neurolab.io import load_classes
+from neurolab.preprocessing import denoise_recording
 from neurolab.recording import split_repeats
 from neurolab.synthetic import make_recording
 
@@ -48,13 +48,13 @@ def peak_rss_gb() -> float:
 
 def measure(size: str, seed: int) -> dict:
     t0 = time.perf_counter()
-    rec = make_recording(size, seed)
+    rec = make_recording(size, seed, labels=load_classes()[0])
     gen_s = time.perf_counter() - t0
     gen_gb = peak_rss_gb()
 
-    raw_X, _ = split_repeats(dataclasses.replace(rec, resp=SpontaneousPCs(0).fit(rec.spont).transform(rec.resp)))
-    den = SpontaneousPCs(32).fit(rec.spont)
-    X, _ = split_repeats(dataclasses.replace(rec, resp=den.transform(rec.resp)))
+    raw_X, _ = split_repeats(denoise_recording(rec, 0)[0])
+    denoised, den = denoise_recording(rec, 32)
+    X, _ = split_repeats(denoised)
     alpha, _ = powerlaw(cvpca(X))
     return {
         "alpha": alpha,

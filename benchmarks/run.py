@@ -75,11 +75,11 @@ def bench_chapters(sizes=("smoke", "full"), only=None) -> list[dict]:
     chapters = [c for c in toc_chapters() if not only or c.stem in only]
     rows = []
     if "full" in sizes or "course" in sizes:
-        # Chapters load the synthetic recording through neurolab.simcache, as a learner's second and
+        # Chapters load the synthetic recording through neurolab.synthetic.cached_recording, as a learner's second and
         # later chapters do: generate it once here, so that no chapter's time includes the first write.
         for size in {"full", "course"} & set(sizes):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", f"from neurolab.data import load; load('synthetic', {size!r}, 0)"],
+            subprocess.run([sys.executable, "-c", f"from neurolab.io import load; load('synthetic', {size!r}, 0)"],
                            check=True, cwd=ROOT)
             print(f"  synthetic-data cache ready for {size!r} ({time.perf_counter() - t0:.1f} s)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,7 +108,7 @@ def bench_chapters(sizes=("smoke", "full"), only=None) -> list[dict]:
 def bench_book() -> dict:
     """Cold build (no execution cache, default sizes) then warm build (cache hit, nothing changed).
 
-    'Cold' is the execution cache: every chapter runs. The synthetic-data cache (neurolab.simcache)
+    'Cold' is the execution cache: every chapter runs. The synthetic-data cache (neurolab.synthetic.cached_recording)
     is warm, as after the chapters section or a learner's first chapter."""
     jb = Path(sys.executable).with_name("jupyter-book")
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,26 +151,29 @@ def plain_identity(X) -> float:
 
 
 def denoised_repeats(size="full", seed=0, **overrides):
-    import dataclasses
-
-    from neurolab.preprocessing import SpontaneousPCs
+    from neurolab.preprocessing import denoise_recording
     from neurolab.recording import split_repeats
+
+    rec, _ = denoise_recording(make(size, seed, **overrides), 32)
+    return split_repeats(rec)[0]
+
+
+def make(size, seed, **overrides):
+    """The synthetic recording of (size, seed) with the real class labels."""
+    from neurolab.io import load_classes
     from neurolab.synthetic import make_recording
 
-    rec = make_recording(size, seed, **overrides)
-    den = SpontaneousPCs(32).fit(rec.spont)
-    return split_repeats(dataclasses.replace(rec, resp=den.transform(rec.resp)))[0]
+    return make_recording(size, seed, labels=load_classes()[0], **overrides)
 
 
 def bench_kernels() -> dict:
     from neurolab.decoding import identity_accuracy
     from neurolab.geometry import cvpca, powerlaw
-    from neurolab.synthetic import make_recording
 
     out = {}
-    t_gen, _ = timed(make_recording, "full", 0)
+    t_gen, _ = timed(make, "full", 0)
     tracemalloc.start()
-    make_recording("full", 0)
+    make("full", 0)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     out["synthetic_full"] = {"seconds": t_gen, "peak_traced_gb": peak / 1e9, "target_seconds": 30, "target_gb": 3,

@@ -93,10 +93,21 @@ def cvpca(X, n_components: int | None = None, method: str = "auto") -> np.ndarra
 def powerlaw(ss, fit_range=(11, 500)) -> tuple[float, np.ndarray]:
     """Fit ss[k] ~ k^-alpha in log-log space, as in Stringer et al. (2019).
 
-    ss: (n,) variance per component (rank k = 1..n). The fit uses ranks fit_range[0]..fit_range[1]-1
-    (clipped to n), with least-squares weights 1/k so that each decade counts equally; |ss| is used
-    for the log, as negative cross-validated variances are noise.
-    Returns (alpha, fitted) with fitted: (n,) the power law evaluated at every rank.
+    The fit uses ranks ``fit_range[0]`` to ``fit_range[1] - 1`` (clipped to n), with
+    least-squares weights 1/k so that each decade counts equally; the absolute value is used for
+    the log, as negative cross-validated variances are noise.
+
+    Parameters
+    ----------
+    ss : array-like of shape (n,)
+        Variance per component (rank k = 1..n).
+    fit_range : (int, int)
+
+    Returns
+    -------
+    alpha : float
+    fitted : ndarray of shape (n,)
+        The power law evaluated at every rank.
     """
     ss = np.asarray(ss, dtype=np.float64)
     n = ss.size

@@ -105,14 +105,19 @@ def latent_model(truth) -> LatentModel:
 class OracleClassifier(ClassifierMixin, BaseEstimator):
     """The Bayes-optimal classifier for Gaussian classes with known means and diagonal covariance.
 
-    means: (n_classes, n_features) mean of each class, row c for class label c (labels index rows).
-    var: (n_features,) the shared within-class variance of each feature (> 0).
-    priors: 'uniform' (the rule that maximises balanced accuracy, the mean recall) or 'empirical'
-        (class frequencies of the training labels: the rule that maximises accuracy).
-
     ``fit(X, y)`` learns only which classes exist (``classes_``, those in y) and, for 'empirical',
     their frequencies: everything else is given, so cross-validating it measures how well the
-    classes can be told apart at all, not how well they can be learned. X: (n_samples, n_features).
+    classes can be told apart at all, not how well they can be learned.
+
+    Parameters
+    ----------
+    means : array-like of shape (n_classes, n_features)
+        Mean of each class; row c for class label c (labels index rows).
+    var : array-like of shape (n_features,)
+        The shared within-class variance of each feature (> 0).
+    priors : {'uniform', 'empirical'}
+        'uniform' maximises balanced accuracy (the mean recall); 'empirical' (the class
+        frequencies of the training labels) maximises accuracy.
     """
 
     def __init__(self, means, var, priors: str = "uniform"):
@@ -214,22 +219,39 @@ def ceiling_curves(
 ):
     """Balanced accuracy of one decoder against the number of neurons, for several inputs.
 
-    rec: a Recording, preprocessed as the decoders see it (e.g. ``denoise_recording``); its
-        ``truth.clean`` (synthetic only) is used as it is.
-    fractions: neuron subsets (``nested_subsets`` of rec's neurons, drawn with ``rng``).
-    model: the classifier after the reducer (default ``LogisticRegression(C=0.1, max_iter=300,
-        tol=1e-3)``, the logistic regression of ``neurolab.decoding.tabular_models``); n_components: PCA size of the reducer
-        (``make_reducer``), capped by the number of neurons and rows.
-    inputs: any of 'single trials' (every presentation a row, grouped by image: the task of
-        chapter 3), '2 repeats averaged' (one row per image, the mean of its two repeats) and
-        'noise-free' (one row per image, ``truth.clean``; skipped on real data).
-    known: {(input, fraction): DecodeResult} already computed with the same model, reducer, seed
-        and folds (e.g. the logistic regression of a ``cross_validate`` zoo on all neurons), reused
-        instead of recomputed.
     Each run is ``cross_validate`` (5 folds grouped by image, a dummy on the same folds).
-    Returns a pandas DataFrame, one row per (input, fraction): input, fraction, n_neurons,
-    balanced_accuracy, balanced_accuracy_sem (over folds), chance (balanced: 1 / n_classes), accuracy, and the
-    ``DecodeResult`` in column 'result'.
+
+    Parameters
+    ----------
+    rec : Recording
+        Preprocessed as the decoders see it (e.g. ``denoise_recording``); its ``truth.clean``
+        (synthetic only) is used as it is.
+    labels : array-like of shape (2800,)
+        Class of each image.
+    fractions : sequence of float
+        Neuron subsets (``nested_subsets`` of rec's neurons, drawn with ``rng``).
+    model : classifier, optional
+        The classifier after the reducer; default ``LogisticRegression(C=0.1, max_iter=300,
+        tol=1e-3)``, the logistic regression of ``tabular_models``.
+    n_components : int
+        PCA size of the reducer (``make_reducer``), capped by the numbers of neurons and rows.
+    cv : int
+        Number of grouped folds.
+    rng : int or numpy.random.Generator
+    inputs : sequence of str
+        Any of 'single trials' (every presentation a row, grouped by image), '2 repeats averaged'
+        (one row per image, the mean of its two repeats) and 'noise-free' (one row per image,
+        ``truth.clean``; skipped on real data).
+    known : dict, optional
+        {(input, fraction): DecodeResult} already computed with the same model, reducer, seed and
+        folds, reused instead of recomputed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (input, fraction): input, fraction, n_neurons, balanced_accuracy,
+        balanced_accuracy_sem (over folds), chance (balanced: 1 / n_classes), accuracy, and the
+        ``DecodeResult`` in column 'result'.
     """
     import pandas as pd
 
@@ -323,12 +345,19 @@ def dprime_from_accuracy(accuracy, n_classes: int) -> np.ndarray:
 class Extrapolation:
     """A straight-line fit of the noise-to-signal ratio 1/d'^2 against x (1/repeats or 1/neurons).
 
-    accuracy: the balanced accuracy the line predicts at x = 0 (infinitely many repeats or
-        neurons); nan when the data do not give one (``reason`` says why).
-    dprime: the d' at x = 0 (nan likewise).
-    intercept, slope: of 1/d'^2 = intercept + slope * x (nan if fewer than two points).
-    n_points: points clearly above chance that entered the fit.
-    reason: '' when ``accuracy`` is finite; otherwise 'too few points above chance' or 'unbounded'
+    Attributes
+    ----------
+    accuracy : float
+        The balanced accuracy the line predicts at x = 0 (infinitely many repeats or neurons);
+        nan when the data do not give one (``reason`` says why).
+    dprime : float
+        The d' at x = 0 (nan likewise).
+    intercept, slope : float
+        Of 1/d'^2 = intercept + slope * x (nan if fewer than two points).
+    n_points : int
+        Points clearly above chance that entered the fit.
+    reason : str
+        '' when ``accuracy`` is finite; otherwise 'too few points above chance' or 'unbounded'
         (the line reaches 1/d'^2 <= 0 before x = 0: the points improve faster than noise averaging
         allows, so the data set no ceiling).
     """
@@ -354,13 +383,26 @@ class Extrapolation:
 def extrapolate(x, accuracy, n_classes: int, sem=None, n_sem: float = 2.0) -> Extrapolation:
     """Extrapolate balanced accuracy to x = 0 by a line through 1/d'^2 against x.
 
-    x: (n,) e.g. 1 / repeats averaged, or 1 / neurons; accuracy: (n,) balanced accuracy at each x.
-    sem: (n,) standard errors of the accuracies (over folds), or None. A point enters the fit only
-        if it is clearly above chance: accuracy - n_sem * sem > 1 / n_classes (with sem None, any
-        point above chance). Near chance d' is dominated by noise and 1/d'^2 explodes.
     Noise that averages out (trial noise over repeats, private noise over neurons) makes the
     noise-to-signal ratio 1/d'^2 a linear function of x; what remains at x = 0 is the noise no
-    amount of averaging removes. Returns an ``Extrapolation``.
+    amount of averaging removes. Near chance d' is dominated by noise and 1/d'^2 explodes, so a
+    point enters the fit only if it is clearly above chance.
+
+    Parameters
+    ----------
+    x : array-like of shape (n,)
+        E.g. 1 / repeats averaged, or 1 / neurons.
+    accuracy : array-like of shape (n,)
+        Balanced accuracy at each x.
+    n_classes : int
+    sem : array-like of shape (n,), optional
+        Standard errors of the accuracies (over folds); a point enters the fit if
+        accuracy - n_sem * sem > 1 / n_classes (with sem None, any point above chance).
+    n_sem : float
+
+    Returns
+    -------
+    Extrapolation
     """
     x = np.asarray(x, dtype=np.float64)
     acc = np.asarray(accuracy, dtype=np.float64)
@@ -387,12 +429,14 @@ def extrapolate(x, accuracy, n_classes: int, sem=None, n_sem: float = 2.0) -> Ex
 
 
 def gap_to_ceiling(score: float, ceiling: float, chance: float) -> dict:
-    """How close a score is to a ceiling: {'ratio', 'share_above_chance', 'gap'}.
+    """How close a score is to a ceiling.
 
-    ratio: score / ceiling (the best decoder reaches this fraction of the ceiling).
-    share_above_chance: (score - chance) / (ceiling - chance), the fraction of the way from chance
-        to the ceiling (0 at chance, 1 at the ceiling; nan if the ceiling is not above chance).
-    gap: ceiling - score, in accuracy units.
+    Returns
+    -------
+    dict
+        'ratio': score / ceiling (the fraction of the ceiling reached); 'share_above_chance':
+        (score - chance) / (ceiling - chance), 0 at chance and 1 at the ceiling (nan if the
+        ceiling is not above chance); 'gap': ceiling - score, in accuracy units.
     """
     score, ceiling, chance = float(score), float(ceiling), float(chance)
     room = ceiling - chance

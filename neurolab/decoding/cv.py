@@ -272,8 +272,8 @@ def cross_validate(
 
     Returns
     -------
-    dict of {str: DecodeResult}
-        In the order of ``models``.
+    results : dict
+        {name: DecodeResult}, in the order of ``models``.
     """
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2 or len(X) != len(y):
@@ -386,8 +386,9 @@ def cross_validate_many(decoders: dict, y, groups, n_jobs: int = 2, **kwargs) ->
 
     Returns
     -------
-    dict of {str: DecodeResult}
-        In the order of ``decoders``; each result's ``seconds`` is its own wall time.
+    results : dict
+        {name: DecodeResult}, in the order of ``decoders``; each result's ``seconds`` is its own
+        wall time.
     """
     jobs = []
     for name, spec in decoders.items():

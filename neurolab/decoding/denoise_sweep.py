@@ -45,22 +45,33 @@ DEFAULT_NS = (0, 1, 4, 16, 32, 64, 128)
 class DenoiseSweep:
     """Outcome of ``denoise_sweep``: one entry per number of removed PCs (arrays of shape (k,)).
 
-    n_components: the numbers of spontaneous PCs removed, ascending.
-    identity_accuracy: 2,800-way (n_images-way) identity decoding between the two repeats
-        (``identity_accuracy`` on the cleaned responses); chance is ``chance``.
-    signal_variance_fraction: population fraction of response variance that repeats
-        (``geometry.signal_variance_fraction``).
-    same_image_corr, other_image_corr: mean correlation across neurons between the two repeats of
-        the same image, and between a repeat-2 response and the repeat-1 response of other images.
-    stimulus_variance_removed: fraction of the (z-scored, centred) single-trial stimulus-response
-        variance that lies in the removed PCs.
-    spont_variance_removed: fraction of z-scored spontaneous variance in the removed PCs.
-    truth_signal_removed: synthetic data only (else None): fraction of the variance of the
-        noise-free responses (``truth.clean``, z-scored by the same statistics) that the removed
-        PCs take away with them -- the price of the cleaning, known only where the truth is.
-    chance: 1 / n_images. n_images: images with two repeats.
-    transformer: the ``SpontaneousPCs`` fitted once at the largest n (``truncate`` it to reuse);
-        None from ``projection_sweep``.
+    Attributes
+    ----------
+    n_components : ndarray of shape (k,)
+        The numbers of spontaneous PCs removed, ascending.
+    identity_accuracy : ndarray of shape (k,)
+        n_images-way identity decoding between the two repeats (``identity_accuracy`` on the
+        cleaned responses); chance is ``chance``.
+    signal_variance_fraction : ndarray of shape (k,)
+        Population fraction of response variance that repeats (``signal_variance_fraction``).
+    same_image_corr, other_image_corr : ndarray of shape (k,)
+        Mean correlation across neurons between the two repeats of the same image, and between a
+        repeat-2 response and the repeat-1 response of other images.
+    stimulus_variance_removed : ndarray of shape (k,)
+        Fraction of the (z-scored, centred) single-trial stimulus-response variance that lies in
+        the removed PCs.
+    spont_variance_removed : ndarray of shape (k,)
+        Fraction of z-scored spontaneous variance in the removed PCs.
+    truth_signal_removed : ndarray of shape (k,) or None
+        Synthetic data only: fraction of the variance of the noise-free responses
+        (``truth.clean``, z-scored by the same statistics) that the removed PCs take away, the
+        price of the cleaning, known only where the truth is.
+    chance : float
+        1 / n_images.
+    n_images : int
+        Images with two repeats.
+    transformer : SpontaneousPCs or None
+        Fitted once at the largest n (``truncate`` it to reuse); None from ``projection_sweep``.
     """
 
     n_components: np.ndarray
@@ -140,12 +151,24 @@ def project_repeats(rec: Recording, directions, mean, scale) -> tuple[np.ndarray
 def denoise_sweep(rec: Recording, ns=DEFAULT_NS, rng=0) -> DenoiseSweep:
     """Remove n = each of ``ns`` spontaneous PCs and measure what it does to the responses.
 
-    rec: a Recording with spontaneous activity (grey trials, if kept, are ignored).
-    ns: numbers of PCs (0 = z-score only); ``SpontaneousPCs(max(ns))`` is fitted once on
-        ``rec.spont`` and every n uses its first n components (see ``truncate``).
-    Every measure equals what ``SpontaneousPCs``/``denoise_recording`` -> ``split_repeats`` ->
-    ``identity_accuracy`` / ``signal_variance_fraction`` give with those components (tested).
-    Returns a ``DenoiseSweep`` (its ``transformer`` is the fit at the largest n).
+    ``SpontaneousPCs(max(ns))`` is fitted once on ``rec.spont`` and every n uses its first n
+    components (see ``truncate``). Every measure equals what ``denoise_recording`` ->
+    ``split_repeats`` -> ``identity_accuracy`` / ``signal_variance_fraction`` give with those
+    components (tested).
+
+    Parameters
+    ----------
+    rec : Recording
+        With spontaneous activity (grey trials, if kept, are ignored).
+    ns : sequence of int
+        Numbers of PCs (0 = z-score only).
+    rng : int or numpy.random.Generator
+        Seed of the randomized SVD.
+
+    Returns
+    -------
+    DenoiseSweep
+        Its ``transformer`` is the fit at the largest n.
     """
     ns = _checked_ns(ns)
     sp = SpontaneousPCs(int(ns[-1]), rng=seed_of(rng)).fit(rec.spont)
@@ -155,13 +178,25 @@ def denoise_sweep(rec: Recording, ns=DEFAULT_NS, rng=0) -> DenoiseSweep:
 def projection_sweep(rec: Recording, components, ns=None, mean=None, scale=None, _transformer=None):
     """Z-score, remove the first n of the given directions for each n in ``ns``, and measure.
 
-    components: (k, n_neurons) orthonormal rows, e.g. spontaneous PCs or ``random_directions``.
-    ns: numbers of leading directions to remove (default 0..k at the ``DEFAULT_NS`` values <= k).
-    mean, scale: (n_neurons,) z-scoring statistics; default those of the spontaneous activity
-        (as ``SpontaneousPCs``). Pass e.g. the stimulus trials' own mean/std to compare.
-    The cleaned responses are ((resp - mean) / scale) (I - C_n^T C_n), centred over stimulus trials,
-    exactly as ``SpontaneousPCs.transform``. Returns a ``DenoiseSweep`` (``transformer`` None unless
-    called by ``denoise_sweep``). Cost: one (n_images x n_images x n_neurons) product, whatever ns.
+    The cleaned responses are ((resp - mean) / scale) (I - C_n^T C_n), centred over stimulus
+    trials, as ``denoise_recording`` makes them. Cost: one (n_images x n_images x n_neurons)
+    product, whatever ns.
+
+    Parameters
+    ----------
+    rec : Recording
+    components : array-like of shape (k, n_neurons)
+        Orthonormal rows, e.g. spontaneous PCs or ``random_directions``.
+    ns : sequence of int, optional
+        Numbers of leading directions to remove (default the ``DEFAULT_NS`` values <= k).
+    mean, scale : array-like of shape (n_neurons,), optional
+        Z-scoring statistics; default those of the spontaneous activity (as ``SpontaneousPCs``).
+        Pass e.g. the stimulus trials' own mean and SD to compare.
+
+    Returns
+    -------
+    DenoiseSweep
+        ``transformer`` None unless called by ``denoise_sweep``.
     """
     C32 = np.ascontiguousarray(components, dtype=np.float32)
     if C32.ndim != 2 or C32.shape[1] != rec.n_neurons:

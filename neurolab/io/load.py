@@ -77,12 +77,27 @@ def load_recording(
 ) -> Recording:
     """Read and check one natimg2800 MATLAB file (MAT v5/v7, as published) as a ``Recording``.
 
-    keep_grey: keep grey-screen trials (istim ``GREY``); dropped by default.
-    drop_redcells: drop GAD+ neurons flagged in ``stat.redcell`` (as the authors do), if the file has it.
-    name: default the file name without 'natimg2800_' and '.mat'.
-    Returns resp (n_trials, n_neurons) float32, istim (n_trials,) int64 0-based, spont
-    (n_timepoints, n_neurons) float32 (0 timepoints if the file has none), xyz (n_neurons, 3) float32.
-    Raises NeurolabDataError (NeurolabFileNotFoundError if missing) naming the file and the fault.
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    keep_grey : bool
+        Keep grey-screen trials (istim ``GREY``); dropped by default.
+    drop_redcells : bool
+        Drop GAD+ neurons flagged in ``stat.redcell`` (as the authors do), if the file has it.
+    name : str, optional
+        Default: the file name without the ``natimg2800_`` prefix and ``.mat``.
+
+    Returns
+    -------
+    Recording
+        resp (n_trials, n_neurons) float32, istim (n_trials,) int64 0-based, spont
+        (n_timepoints, n_neurons) float32 (0 timepoints if the file has none), xyz
+        (n_neurons, 3) float32.
+
+    Raises
+    ------
+    NeurolabDataError
+        (NeurolabFileNotFoundError if missing) naming the file and the fault.
     """
     path = Path(path)
     raw = read_natimg_mat(path, redcell=drop_redcells)

@@ -217,16 +217,24 @@ def subset_indices(n_neurons: int, n_points: int | None, n_subsets: int | None, 
 class SubsetPointNet(PointNet):
     """``PointNet`` that predicts from fixed subsets of neurons the size it was trained on.
 
-    positions: (n_neurons, 3) neuron positions (any units; normalised to [-1, 1] inside).
-    n_classes, widths, head, n_points, pooling, dropout, use_positions, use_intensity: as ``PointNet``.
-    eval_points: neurons per evaluation subset, default ``n_points`` (None: all neurons at once).
-    eval_subsets: number of disjoint evaluation subsets whose logits are averaged; None = partition
-        every neuron into subsets of about ``eval_points``.
-    eval_rng: int seed of the evaluation subsets (the same seed, the same subsets, every call).
-
     Training is ``PointNet``'s: a fresh random subset of ``n_points`` neurons every batch. Input
     (batch, n_neurons) responses; output (batch, n_classes) logits. Changing ``eval_points`` or
     ``eval_subsets`` after training is allowed (e.g. to ask how many points a trained model needs).
+
+    Parameters
+    ----------
+    positions : array-like of shape (n_neurons, 3)
+        Neuron positions (any units; normalised to [-1, 1] inside).
+    n_classes : int
+    eval_points : int or None
+        Neurons per evaluation subset, default ``n_points`` (None: all neurons at once).
+    eval_subsets : int or None
+        Number of disjoint evaluation subsets whose logits are averaged; None partitions every
+        neuron into subsets of about ``eval_points``.
+    eval_rng : int
+        Seed of the evaluation subsets (the same seed, the same subsets, every call).
+    **kwargs
+        widths, head, n_points, pooling, dropout, use_positions, use_intensity: as ``PointNet``.
     """
 
     def __init__(self, positions, n_classes: int, *, eval_points: int | None = -1,

@@ -15,12 +15,22 @@ def plot_ceilings(results: dict, ceilings: dict, chance: float, metric: str = "b
                   ax=None, colors: dict | None = None, title: str | None = None):
     """Every decoder against every ceiling and chance, on one axis.
 
-    results: {name: DecodeResult}, drawn left to right as points with +-1 SEM over folds (the
-        permutation p-value of ``metric`` written beside a point where one was computed).
-    ceilings: {name: score}, horizontal lines, named with their value in a legend beside the axis,
-        highest first (non-finite values, ceilings that could not be computed, are skipped).
-    chance: the chance level of ``metric``, a black horizontal line.
-    colors: {name: matplotlib colour} for points (default tab:blue). Returns the Axes.
+    Parameters
+    ----------
+    results : dict of {str: DecodeResult}
+        Drawn left to right as points with +-1 SEM over folds (the permutation p-value of
+        ``metric`` written beside a point where one was computed).
+    ceilings : dict of {str: float}
+        Horizontal lines, named with their value in a legend beside the axis, highest first
+        (non-finite values, ceilings that could not be computed, are skipped).
+    chance : float
+        The chance level of ``metric``, a black horizontal line.
+    colors : dict of {str: colour}, optional
+        Matplotlib colours of the points (default tab:blue).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
 

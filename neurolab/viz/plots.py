@@ -130,19 +130,26 @@ def neurons_3d(
     colorbar_title: str = "response",
     rng=0,
 ):
-    """Neurons as points in 3D (x, y in micrometres, z = imaging-plane depth), coloured by a value.
+    """Neurons as points in 3D (x, y, z = imaging-plane depth), coloured by a value.
 
-    xyz: (n_neurons, 3) positions, e.g. ``rec.xyz``.
-    values: (n_neurons,) one number per neuron, e.g. the response to one image; default depth.
-    backend: 'plotly' -> a ``plotly.graph_objects.Figure`` (one Scatter3d trace, small markers, a
-        colourbar; show it in a notebook or the book with ``show_plotly``); 'ipyvolume' -> an
-        ``ipyvolume`` figure widget for live notebooks (it needs a running kernel, so it does not
-        render in the static book).
-    max_points: draw a random subset of at most this many neurons (fixed ``rng``: the same subset
-        every run). 3,000 points keep a book page's figure at ~100 kB of HTML.
-    colorscale: plotly colorscale / matplotlib colormap name ('Viridis', 'RdBu_r', ...).
-    clim: (vmin, vmax) colour limits; default the 1st and 99th percentiles of the values drawn.
     The depth axis is drawn to scale but stretched to at least a quarter of the x/y extent.
+
+    Parameters
+    ----------
+    xyz : array-like of shape (n_neurons, 3)
+        Positions, e.g. ``rec.xyz``.
+    values : array-like of shape (n_neurons,), optional
+        One number per neuron, e.g. the response to one image; default depth.
+    backend : {'plotly', 'ipyvolume'}
+        'plotly' gives a ``plotly.graph_objects.Figure`` (show it with ``show_plotly``);
+        'ipyvolume' a figure widget for live notebooks (it needs a running kernel).
+    max_points : int or None
+        Draw a random subset of at most this many neurons (fixed by ``rng``). 3,000 points keep
+        a book page's figure at about 100 kB of HTML.
+    colorscale : str
+        Plotly colorscale / matplotlib colormap name ('Viridis', 'RdBu_r', ...).
+    clim : (float, float), optional
+        Colour limits; default the 1st and 99th percentiles of the values drawn.
     """
     xyz, values = _checked_xyz_values(xyz, values)
     if backend not in BACKENDS:

@@ -14,9 +14,18 @@ __all__ = ["plot_point_cloud", "plot_pooled_maps", "plot_voxel_planes", "plot_vo
 def plot_voxel_planes(volume, axes=None, vmax=None, cmap="RdBu_r", titles=True):
     """Show a voxelised trial as one image per imaging plane.
 
-    volume: (n_planes, n_x, n_y) or (1, n_planes, n_x, n_y), e.g. ``voxelise(...)[trial]``.
-    axes: a sequence of at least n_planes matplotlib Axes (default: a new row of subplots).
-    vmax: colour limit (symmetric around 0; default the largest |value|). Returns (axes, image).
+    Parameters
+    ----------
+    volume : array-like of shape (n_planes, n_x, n_y) or (1, n_planes, n_x, n_y)
+        E.g. ``voxelise(...)[trial]``.
+    axes : sequence of matplotlib Axes, optional
+        At least n_planes of them (default: a new row of subplots).
+    vmax : float, optional
+        Colour limit, symmetric around 0 (default the largest absolute value).
+
+    Returns
+    -------
+    (axes, image)
     """
     import matplotlib.pyplot as plt
 
@@ -48,9 +57,18 @@ def plot_voxel_planes(volume, axes=None, vmax=None, cmap="RdBu_r", titles=True):
 def plot_voxel_trials(volumes, row_labels=(), vmax=None, cmap="RdBu_r", colorbar_label="mean response"):
     """Several voxelised trials, one row of plane images each, on one shared colour scale.
 
-    volumes: (n_rows, 1, n_planes, n_x, n_y) or (n_rows, n_planes, n_x, n_y), e.g. ``V[[i, j, k]]``
-    from ``voxelise``; row_labels: a label per row (drawn left of the row). vmax: colour limit,
-    symmetric around 0 (default the 99th percentile of |value|). Returns the matplotlib Figure.
+    Parameters
+    ----------
+    volumes : array-like of shape (n_rows, 1, n_planes, n_x, n_y) or (n_rows, n_planes, n_x, n_y)
+        E.g. ``V[[i, j, k]]`` from ``voxelise``.
+    row_labels : sequence of str
+        A label per row, drawn left of the row.
+    vmax : float, optional
+        Colour limit, symmetric around 0 (default the 99th percentile of the absolute values).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import matplotlib.pyplot as plt
 

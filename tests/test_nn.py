@@ -3,10 +3,12 @@ import pytest
 import torch
 
 from neurolab.nn import (
+    DEVICE_ENV,
     FastaiClassifier,
     MouseNet,
     PointNet,
     TabularMLP,
+    choose_device,
     layer_shapes,
     n_parameters,
 )
@@ -63,3 +65,45 @@ def test_fastai_classifier_learns_and_is_reproducible():
     b = FastaiClassifier(make, epochs=10, lr=1e-2, rng=0).fit(X[:300], y[:300])
     np.testing.assert_allclose(a.predict_proba(X[300:]), b.predict_proba(X[300:]), atol=1e-6)
     assert a.predict_proba(X[300:]).shape == (100, 3)
+
+
+def test_same_seed_same_numbers_on_the_cpu():
+    """Run to run on the CPU: the same rng gives bit-identical probabilities; another rng differs."""
+    X, y = _separable(seed=2)
+    make = lambda nf, nc: TabularMLP(nf, nc, layers=(16,))  # noqa: E731
+    fits = [FastaiClassifier(make, epochs=3, lr=1e-2, rng=rng, device="cpu").fit(X[:300], y[:300])
+            for rng in (5, 5, 6)]
+    probs = [f.predict_proba(X[300:]) for f in fits]
+    np.testing.assert_array_equal(probs[0], probs[1])
+    assert not np.array_equal(probs[0], probs[2])
+    assert all(f.device_.type == "cpu" for f in fits)
+
+
+def test_device_choice(monkeypatch):
+    monkeypatch.delenv(DEVICE_ENV, raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert choose_device().type == expected
+    assert choose_device("cpu").type == "cpu"
+    monkeypatch.setenv(DEVICE_ENV, "cpu")
+    assert choose_device().type == "cpu"
+    with pytest.raises(ValueError, match="not a torch device"):
+        choose_device("abacus")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            choose_device("cuda")
+        monkeypatch.setenv(DEVICE_ENV, "cuda")
+        with pytest.raises(ValueError, match=DEVICE_ENV):
+            FastaiClassifier(lambda nf, nc: TabularMLP(nf, nc, layers=(4,)), epochs=1).fit(*_separable(n=40))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (runs where one is present)")
+def test_trains_on_the_gpu_and_predicts_anywhere():
+    X, y = _separable()
+    make = lambda nf, nc: TabularMLP(nf, nc, layers=(32,))  # noqa: E731
+    gpu = FastaiClassifier(make, epochs=10, lr=1e-2, rng=0, device="cuda").fit(X[:300], y[:300])
+    assert gpu.device_.type == "cuda"
+    assert next(gpu.model_.parameters()).device.type == "cpu"  # handed back for pickling and clones
+    assert np.mean(gpu.predict(X[300:]) == y[300:]) > 0.8
+    cpu = FastaiClassifier(make, epochs=10, lr=1e-2, rng=0, device="cpu").fit(X[:300], y[:300])
+    agree = np.mean(gpu.predict(X[300:]) == cpu.predict(X[300:]))
+    assert agree > 0.9  # the same model up to floating-point order
