@@ -12,7 +12,7 @@ import numpy as np
 
 from neurolab.recording import N_IMAGES
 
-__all__ = ["as_2d", "check_labels", "check_repeats", "check_rng", "seed_of"]
+__all__ = ["as_2d", "check_finite", "check_labels", "check_positions", "check_repeats", "check_rng", "seed_of"]
 
 
 def check_rng(rng, name: str = "rng") -> np.random.Generator:
@@ -46,11 +46,25 @@ def seed_of(rng, name: str = "rng") -> int:
 
 
 def check_repeats(X, name: str = "X") -> np.ndarray:
-    """``X`` as an array of shape (2, n_images, n_neurons): two repeats of every image."""
+    """``X`` as an array of shape (2, n_images, n_neurons): two repeats of every image, finite."""
     X = np.asarray(X)
     if X.ndim != 3 or X.shape[0] != 2:
         raise ValueError(f"{name} must have shape (2, n_images, n_neurons), got {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
+    check_finite(X, name)
     return X
+
+
+def check_finite(a: np.ndarray, name: str) -> None:
+    """Refuse NaN and Inf at the door, naming how many and where the first one is."""
+    finite = np.isfinite(a)
+    if not finite.all():
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        raise ValueError(
+            f"{name} holds {int(np.isnan(a).sum())} NaN and {int(np.isinf(a).sum())} Inf values "
+            f"(the first at index {where}); one of them would turn every score into chance or NaN"
+        )
 
 
 def check_labels(labels, name: str = "labels") -> np.ndarray:
@@ -68,11 +82,22 @@ def check_labels(labels, name: str = "labels") -> np.ndarray:
     return labels.astype(np.int64, copy=False)
 
 
+def check_positions(xyz, name: str = "xyz") -> np.ndarray:
+    """Neuron positions as float64 of shape (n_neurons, 3), at least one neuron, all finite."""
+    xyz = np.asarray(xyz, dtype=np.float64)
+    if xyz.ndim != 2 or xyz.shape[1] != 3:
+        raise ValueError(f"{name} must have shape (n_neurons, 3), got {xyz.shape}")
+    if len(xyz) == 0:
+        raise ValueError(f"{name} holds no neuron (shape {xyz.shape}): nothing to place on a grid")
+    check_finite(xyz, name)
+    return xyz
+
+
 def as_2d(a, name: str, dtype=np.float32, finite: bool = True) -> np.ndarray:
     """``a`` as a 2-D array of ``dtype`` (samples, features); NaN or Inf refused when ``finite``."""
     a = np.asarray(a, dtype=dtype)
     if a.ndim != 2:
         raise ValueError(f"{name} must be 2-D (samples, neurons), got shape {a.shape}")
-    if finite and not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or Inf values")
+    if finite:
+        check_finite(a, name)
     return a

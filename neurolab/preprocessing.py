@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -21,7 +22,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neurolab._validation import seed_of
 
-__all__ = ["SpontaneousPCs", "centre", "denoise_recording", "truncate"]
+__all__ = ["SILENT_FRACTION", "SpontaneousPCs", "centre", "denoise_recording", "truncate"]
+
+SILENT_FRACTION = 1e-3
+"""A neuron whose spontaneous SD is below this fraction of the median SD counts as silent."""
 
 
 class SpontaneousPCs(TransformerMixin, BaseEstimator):
@@ -44,7 +48,12 @@ class SpontaneousPCs(TransformerMixin, BaseEstimator):
     mean_ : ndarray of shape (n_neurons,)
         Mean spontaneous activity of each neuron (float32).
     scale_ : ndarray of shape (n_neurons,)
-        Its standard deviation, floored at 1e-6 of the largest one (float32).
+        Its standard deviation (float32). A neuron silent or constant during spontaneous activity
+        (SD below ``SILENT_FRACTION`` of the median SD) gets the median SD instead, with a warning
+        that says how many: dividing by its near-zero SD would blow its responses up a millionfold
+        and swamp every other neuron.
+    silent_ : ndarray of shape (n_neurons,)
+        bool, True for those neurons.
     components_ : ndarray of shape (n_components, n_neurons)
         Orthonormal spontaneous PCs of the z-scored data (float32).
     explained_variance_ratio_ : ndarray of shape (n_components,)
@@ -84,7 +93,21 @@ class SpontaneousPCs(TransformerMixin, BaseEstimator):
             )
         self.mean_ = X.mean(axis=0)
         std = X.std(axis=0)
-        self.scale_ = np.maximum(std, 1e-6 * max(float(std.max()), 1e-12)).astype(np.float32)
+        typical = float(np.median(std))
+        if not typical > 0:
+            raise ValueError(
+                f"spontaneous activity is constant for at least half of the {n_neurons} neurons "
+                "(median SD 0): there is nothing to z-score by; check the file's stim.spont"
+            )
+        self.silent_ = std < SILENT_FRACTION * typical
+        if self.silent_.any():
+            warnings.warn(
+                f"{int(self.silent_.sum())} of {n_neurons} neurons are silent or constant during "
+                f"spontaneous activity (SD below {SILENT_FRACTION:g} x the median SD); they are "
+                f"scaled by the median SD ({typical:.3g}) instead of their own",
+                stacklevel=2,
+            )
+        self.scale_ = np.where(self.silent_, typical, std).astype(np.float32)
         z = (X - self.mean_) / self.scale_
         if self.n_components > 0:
             _, s, vt = randomized_svd(

@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 from scipy import sparse
 
-from neurolab._validation import check_repeats, check_rng
+from neurolab._validation import check_positions, check_repeats, check_rng
 
 __all__ = [
     "grid_cells",
@@ -69,11 +69,9 @@ def grid_cells(xyz, n_bins: int, n_planes: int | None = None, per_plane: bool = 
     xyz: (n_neurons, 3). Returns (cell: (n_neurons,) int, shape: tuple) where cell indexes the
     flattened grid of the given shape, (n_planes, n_bins, n_bins) or (n_bins, n_bins).
     """
-    xyz = np.asarray(xyz, dtype=np.float64)
-    if xyz.ndim != 2 or xyz.shape[1] != 3:
-        raise ValueError(f"xyz must have shape (n_neurons, 3), got {xyz.shape}")
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+    xyz = check_positions(xyz)
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise ValueError(f"n_bins must be an int >= 1, got {n_bins!r}")
     bx, by = _xy_bins(xyz[:, :2], n_bins).T
     if not per_plane:
         return bx * n_bins + by, (n_bins, n_bins)
@@ -293,6 +291,9 @@ def voxelise(resp, xyz, shape=(11, 12, 12)) -> np.ndarray:
     if n_bins != n_bins_y:
         raise ValueError(f"voxel grid must be square in x/y, got {shape}")
     resp = np.asarray(resp, dtype=np.float32)
+    xyz = check_positions(xyz)
+    if resp.ndim != 2 or resp.shape[1] != len(xyz):
+        raise ValueError(f"resp must have shape (n_trials, {len(xyz)}) to match xyz, got {resp.shape}")
     cell, grid_shape = grid_cells(xyz, n_bins, n_planes)
     n_cells = int(np.prod(grid_shape))
     vox = (_averaging_matrix(cell, n_cells, np.float64) @ resp.T).T  # empty voxels: 0

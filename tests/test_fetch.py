@@ -4,6 +4,7 @@ import hashlib
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,7 +25,8 @@ class FileServer:
     """A threaded HTTP server serving ``files`` ({'/path': bytes}); ``faults`` breaks chosen paths.
 
     Faults: '500' (always a server error), '500-once' (the first request only), 'truncate'
-    (announces more bytes than it sends, then closes the connection).
+    (announces more bytes than it sends, then closes the connection), 'html' (an error page with
+    status 200), 'trickle' (one byte every 0.2 s).
     """
 
     def __init__(self):
@@ -52,6 +54,20 @@ class FileServer:
                 if path not in server.files:
                     return self.send_error(404)
                 body = server.files[path]
+                if fault == "html":
+                    body = b"<html><body>Sorry, the file is temporarily unavailable</body></html>"
+                if fault == "trickle":
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    for i in range(len(body)):
+                        try:
+                            self.wfile.write(body[i : i + 1])
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(0.2)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body) + (10_000 if fault == "truncate" else 0)))
                 self.end_headers()
@@ -81,9 +97,15 @@ def cache(tmp_path, monkeypatch):
     return folder
 
 
-def mirror(monkeypatch, server, files: dict) -> None:
+def mirror(monkeypatch, server, files: dict, listing: bool = True) -> None:
+    """Serve ``files`` as a mirror; with ``listing``, also a figshare listing that gives their MD5."""
     server.files.update({f"/{name}": body for name, body in files.items()})
     monkeypatch.setenv("NEUROLAB_DATA_URL", server.url)
+    if listing:
+        monkeypatch.setattr(fetch, "FIGSHARE_API", server.url + "/v2")
+        entries = [{"name": name, "size": len(body), "download_url": f"{server.url}/figshare/{name}",
+                    "computed_md5": hashlib.md5(body).hexdigest()} for name, body in files.items()]
+        server.files["/v2/articles/6845348/files"] = json.dumps(entries).encode()
 
 
 def closed_port() -> int:
@@ -97,19 +119,22 @@ def registry(folder: Path) -> dict:
 
 
 def leftovers(folder: Path) -> list[str]:
-    """Files in the cache apart from the registry (a failed download must leave none)."""
-    return sorted(p.name for p in folder.iterdir() if p.name != "registry.json") if folder.exists() else []
+    """Files in the cache apart from the registry and its lock (a failed download must leave none)."""
+    keep = {"registry.json", ".registry.json.lock"}
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep) if folder.exists() else []
 
 
 # ---------------------------------------------------------------- success and cache
-def test_download_from_mirror_records_sha256(monkeypatch, server, cache):
+def test_download_from_mirror_is_verified_against_figshare_md5(monkeypatch, server, cache):
     mirror(monkeypatch, server, {FILE: PAYLOAD})
     path = fetch_recording(NAME)
     assert path == cache / FILE and path.read_bytes() == PAYLOAD
     entry = registry(cache)[FILE]
     assert entry["sha256"] == hashlib.sha256(PAYLOAD).hexdigest() and entry["size"] == len(PAYLOAD)
-    assert entry["source"] == f"{server.url}/{FILE}"
+    assert entry["source"] == f"{server.url}/{FILE}" and entry["verified"] == "md5"
+    assert entry["md5"] == hashlib.md5(PAYLOAD).hexdigest()
     assert leftovers(cache) == [FILE]
+    assert "/figshare/" + FILE not in server.requests  # the bytes came from the mirror
 
 
 def test_cache_hit_needs_no_network(monkeypatch, server, cache):
@@ -121,16 +146,24 @@ def test_cache_hit_needs_no_network(monkeypatch, server, cache):
     assert len(server.requests) == n_requests
 
 
-def test_file_placed_by_hand_is_used_and_then_checked(monkeypatch, cache):
+def test_file_placed_by_hand_is_used_with_a_warning_and_never_recorded(monkeypatch, cache):
     monkeypatch.setenv("NEUROLAB_DATA_URL", f"http://127.0.0.1:{closed_port()}")
     cache.mkdir()
     (cache / FILE).write_bytes(PAYLOAD)
-    assert fetch_recording(NAME).read_bytes() == PAYLOAD
-    assert registry(cache)[FILE]["sha256"] == hashlib.sha256(PAYLOAD).hexdigest()
-    (cache / FILE).write_bytes(PAYLOAD[:-1])  # changed after its first use
-    with pytest.raises(NeurolabDataError, match="delete it to download it again") as info:
+    with pytest.warns(UserWarning, match="no checksum is known for this file"):
+        assert fetch_recording(NAME).read_bytes() == PAYLOAD
+    assert not (cache / "registry.json").exists()  # nothing unverified becomes a reference
+
+
+def test_a_verified_file_changed_later_is_refused_and_deleting_it_alone_fixes_it(monkeypatch, server, cache):
+    mirror(monkeypatch, server, {FILE: PAYLOAD})
+    fetch_recording(NAME)
+    (cache / FILE).write_bytes(PAYLOAD[:-1])  # changed after it was verified
+    with pytest.raises(NeurolabDataError, match=r"delete it \(that file alone\)") as info:
         fetch_recording(NAME)
     assert FILE in str(info.value)
+    (cache / FILE).unlink()
+    assert fetch_recording(NAME).read_bytes() == PAYLOAD
 
 
 def test_load_by_name_through_mirror(monkeypatch, server, cache, tmp_path):
@@ -154,10 +187,11 @@ def test_class_file_verified_against_published_sha256(monkeypatch, server, cache
 
 
 @pytest.mark.parametrize("as_uri", [False, True])
-def test_local_folder_mirror(monkeypatch, cache, tmp_path, as_uri):
+def test_local_folder_mirror(monkeypatch, server, cache, tmp_path, as_uri):
     folder = tmp_path / "mirror"
     folder.mkdir()
     (folder / FILE).write_bytes(PAYLOAD)
+    mirror(monkeypatch, server, {FILE: PAYLOAD})  # for the figshare listing (the MD5)
     monkeypatch.setenv("NEUROLAB_DATA_URL", folder.as_uri() if as_uri else str(folder))
     assert fetch_recording(NAME).read_bytes() == PAYLOAD
     (folder / "stimuli_class_assignment.mat").write_bytes(b"a wrong class file")
@@ -181,6 +215,7 @@ def test_redownload_must_match_the_recorded_sha256(monkeypatch, server, cache):
     fetch_recording(NAME)
     (cache / FILE).unlink()
     server.files[f"/{FILE}"] = PAYLOAD.upper()  # the mirror now serves something else
+    server.files.pop("/v2/articles/6845348/files")  # and figshare cannot be asked
     with pytest.raises(NeurolabDownloadError, match="failed verification"):
         fetch_recording(NAME)
     assert leftovers(cache) == []
@@ -206,7 +241,7 @@ def test_server_error_is_explained(monkeypatch, server, cache):
         str(cache / FILE),
         "download the file by hand",
         "NEUROLAB_DATA_URL",
-    ):
+    ):  # fmt: skip
         assert part in message, message
     assert leftovers(cache) == []
 
@@ -216,12 +251,13 @@ def test_retries_after_a_failed_attempt(monkeypatch, server, cache):
     mirror(monkeypatch, server, {FILE: PAYLOAD})
     server.faults[f"/{FILE}"] = "500-once"
     assert fetch_recording(NAME).read_bytes() == PAYLOAD
-    assert server.requests == [f"/{FILE}", f"/{FILE}"]
+    assert [r for r in server.requests if r == f"/{FILE}"] == [f"/{FILE}", f"/{FILE}"]
 
 
 def test_offline_is_explained(monkeypatch, cache):
     url = f"http://127.0.0.1:{closed_port()}"
     monkeypatch.setenv("NEUROLAB_DATA_URL", url)
+    monkeypatch.setenv("NEUROLAB_ALLOW_UNVERIFIED", "1")  # past the checksum: to the transfer itself
     with pytest.raises(NeurolabDownloadError) as info:
         fetch_recording(NAME)
     message = str(info.value)

@@ -1,18 +1,30 @@
 """Download the natimg2800 recordings and the image classes into a local cache, verified.
 
-Sources: the recordings come from figshare article 6845348 (download URL, size and MD5 of each file
-from the figshare API); the class files from the authors' GitHub repository (SHA256 known here).
-``NEUROLAB_DATA_URL`` replaces both: every file is then fetched from ``<NEUROLAB_DATA_URL>/<filename>``
-with no API call (a mirror, a test server, or a local folder given as a path or ``file://`` URL).
+Integrity first: a file is trusted only against a checksum known *before* it is trusted.
 
-The cache is ``NEUROLAB_DATA_DIR`` or the user's cache folder (``cache_dir()``). A file already
-there is used as is, with no network access. ``registry.json`` in the cache records the SHA256 of
-every file on first use; later uses are checked against it. Downloads land in a temporary file and
-move into place only once complete and verified (pooch), so a failed one leaves nothing behind.
+* The class files: their SHA256 is pinned here (``KNOWN_SHA256``).
+* The recordings: figshare's listing of article 6845348 gives each file's MD5 (and size); the
+  download is checked against it. With ``NEUROLAB_DATA_URL`` (a mirror, a test server, or a local
+  folder as a path or ``file://`` URL) the file comes from ``<NEUROLAB_DATA_URL>/<filename>``, but
+  its MD5 is still taken from the figshare listing; when that listing cannot be read, the file is
+  refused, unless ``NEUROLAB_ALLOW_UNVERIFIED=1`` says, in the user's own words, to accept it
+  unverified (with a warning).
+* ``registry.json`` in the cache records the SHA256 of every file that passed verification, so
+  later uses are checked without the network. Nothing unverified is ever recorded: a file that
+  does not match is refused, and deleting that file alone lets it download again.
+
+pooch does the transfer (temporary file, hash check, retries, atomic move). On top of it, this
+module adds what pooch lacks: the figshare listing, the size check, an overall deadline
+(``NEUROLAB_DOWNLOAD_DEADLINE`` seconds, besides the per-read ``TIMEOUT_S``), a lock around the
+registry so concurrent fetches never lose an entry, removal of temporary files that a killed
+download left behind, and files readable by the group and others as the umask allows (a shared
+cache). The cache is ``NEUROLAB_DATA_DIR`` or the user's cache folder (``cache_dir()``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -26,7 +38,7 @@ from pathlib import Path
 import pooch
 import requests
 
-from neurolab._store import atomic_path, cache_dir
+from neurolab._store import atomic_path, cache_dir, remove_orphans, share_permissions
 from neurolab.errors import NeurolabDataError, NeurolabDownloadError
 
 RECORDINGS = (
@@ -56,16 +68,23 @@ RETRIES = 3
 """Extra attempts after a failed download; pooch waits 1 s, 2 s, 3 s between them."""
 TIMEOUT_S = 60
 """Seconds to wait for the server to connect or send the next bytes."""
+DEADLINE_ENV = "NEUROLAB_DOWNLOAD_DEADLINE"
+DEFAULT_DEADLINE_S = 3600.0
+"""Seconds one download may take in all (a server that trickles a byte at a time is stopped)."""
+UNVERIFIED_ENV = "NEUROLAB_ALLOW_UNVERIFIED"
 REGISTRY = "registry.json"
 _CHUNK_BYTES = 1 << 20
 
 
-def recording_filename(name: str) -> str:
+def recording_filename(name) -> str:
     """'M170714_MP032_2017-09-14' (or its file name) -> 'natimg2800_M170714_MP032_2017-09-14.mat'.
 
-    Raises ValueError listing the valid names for an unknown recording.
+    Raises ValueError listing the valid names for an unknown recording (or a name that is not text).
     """
-    stem = str(name).removeprefix("natimg2800_").removesuffix(".mat")
+    if not isinstance(name, str):
+        raise TypeError(f"a recording name is a str, got {name!r} ({type(name).__name__})")
+    stem = name.removeprefix("natimg2800_")
+    stem = stem[:-4] if stem.lower().endswith(".mat") else stem
     if stem not in RECORDINGS:
         raise ValueError(
             f"unknown recording {name!r}; the natimg2800 recordings are: {', '.join(RECORDINGS)}"
@@ -76,8 +95,8 @@ def recording_filename(name: str) -> str:
 def fetch_recording(name: str) -> Path:
     """Path of the cached file of recording ``name`` (one of ``RECORDINGS``), downloaded if absent.
 
-    Raises ValueError for an unknown name, NeurolabDownloadError if the download fails and
-    NeurolabDataError if a cached file no longer matches its recorded SHA256.
+    Raises ValueError for an unknown name, NeurolabDownloadError if the download fails or cannot
+    be verified, NeurolabDataError if a cached file no longer matches its recorded SHA256.
     """
     filename = recording_filename(name)
     return _fetch(filename, page=FIGSHARE_PAGE, locate=lambda: _figshare_source(filename))
@@ -92,45 +111,99 @@ def fetch_classes(kind: str = "confident") -> Path:
     return _fetch(filename, page=url, locate=lambda: (url, f"sha256:{KNOWN_SHA256[filename]}", None))
 
 
+def deadline_seconds() -> float:
+    """The overall download deadline: ``$NEUROLAB_DOWNLOAD_DEADLINE`` seconds, default one hour."""
+    text = os.environ.get(DEADLINE_ENV, "").strip()
+    if not text:
+        return DEFAULT_DEADLINE_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise ValueError(f"{DEADLINE_ENV}={text!r}: give the deadline as a positive number of seconds")
+    return value
+
+
 def _fetch(filename: str, page: str, locate) -> Path:
     """The cached file, else download it from the mirror or from ``locate() -> (url, hash, size)``."""
     folder = cache_dir()
     target = folder / filename
-    recorded = _read_registry(folder).get(filename, {}).get("sha256")
-    expected = KNOWN_SHA256.get(filename, recorded)
+    remove_orphans(folder, max_age_s=deadline_seconds())
+    recorded = _read_registry(folder).get(filename, {})
+    expected = KNOWN_SHA256.get(filename) or (recorded.get("sha256") if recorded.get("verified") else None)
     if target.is_file():
-        sha256 = _digest(target, "sha256")
-        if expected is not None and sha256 != expected:
-            raise NeurolabDataError(
-                f"{target}: its SHA256 is {sha256}, but {expected} is expected (the published file, or the "
-                f"hash recorded in {folder / REGISTRY} when it was first used). The file is corrupt or "
-                "was replaced: delete it to download it again."
-            )
-        if recorded != sha256:
-            _record(
-                folder,
-                filename,
-                {"sha256": sha256, "size": target.stat().st_size, "source": "found in cache"},
-            )
-        return target
+        return _checked_cached(folder, target, expected)
 
     mirror = os.environ.get("NEUROLAB_DATA_URL", "").strip()
     if mirror:
-        url, known_hash, size = f"{mirror.rstrip('/')}/{filename}", expected and f"sha256:{expected}", None
+        url, size = f"{mirror.rstrip('/')}/{filename}", None
+        known_hash = f"sha256:{expected}" if expected else _hash_for_mirror(filename, url, page, locate)
     else:
         url, known_hash, size = locate()
-    folder.mkdir(parents=True, exist_ok=True)
+        if expected:  # a re-download must give the file that was verified before
+            known_hash = f"sha256:{expected}"
+    _writable(folder, target, url, page)
     local = _local_folder(mirror) if mirror else None
     if local is not None:
         url = str(local / filename)
         _copy(Path(url), target, known_hash, page)
     else:
         _download(url, target, known_hash, size, page)
-    entry = {"sha256": _digest(target, "sha256"), "size": target.stat().st_size, "source": url}
-    if known_hash and known_hash.startswith("md5:"):
+    share_permissions(target)
+    if known_hash is None:
+        warnings.warn(
+            f"{target}: downloaded from {url} WITHOUT verification ({UNVERIFIED_ENV} is set); "
+            "it is not recorded as a reference and will be checked against nothing",
+            stacklevel=3,
+        )
+        return target
+    entry = {"sha256": _digest(target, "sha256"), "size": target.stat().st_size, "source": url,
+             "verified": known_hash.split(":")[0]}
+    if known_hash.startswith("md5:"):
         entry["md5"] = known_hash.removeprefix("md5:")
     _record(folder, filename, entry)
     return target
+
+
+def _checked_cached(folder: Path, target: Path, expected: str | None) -> Path:
+    """A file already in the cache: checked against its known SHA256, or used with a warning."""
+    try:
+        sha256 = _digest(target, "sha256")
+    except PermissionError as err:
+        raise NeurolabDataError(
+            f"{target}: cannot be read ({err}); the cache {folder} is shared with another user who "
+            "owns it: ask them to make it readable, or set NEUROLAB_DATA_DIR to a folder of your own"
+        ) from err
+    if expected is None:
+        warnings.warn(
+            f"{target}: no checksum is known for this file (it was placed in the cache by hand, or "
+            "downloaded unverified), so it is used unverified and not recorded",
+            stacklevel=3,
+        )
+        return target
+    if sha256 != expected:
+        raise NeurolabDataError(
+            f"{target}: its SHA256 is {sha256}, but {expected} is expected (the published file, or the "
+            f"file verified when it was first downloaded, as recorded in {folder / REGISTRY}). The file "
+            "is corrupt or was replaced: delete it (that file alone) to download it again."
+        )
+    return target
+
+
+def _hash_for_mirror(filename: str, url: str, page: str, locate) -> str | None:
+    """The checksum of a file fetched from a mirror: figshare's MD5, or None when the user opted out."""
+    try:
+        _, known_hash, _ = locate()
+    except NeurolabDownloadError as err:
+        if os.environ.get(UNVERIFIED_ENV, "").strip() == "1":
+            return None
+        raise NeurolabDownloadError(
+            f"Refusing {filename} from {url}: no checksum is known for it, and the figshare listing that "
+            f"gives its MD5 could not be read ({err}). A file that cannot be verified is not used. Put "
+            f"the file in the cache by hand, or set {UNVERIFIED_ENV}=1 to accept it unverified."
+        ) from err
+    return known_hash
 
 
 # ---------------------------------------------------------------- sources
@@ -156,7 +229,9 @@ def _figshare_source(filename: str) -> tuple[str, str | None, int | None]:
     entry = entries[filename]
     md5 = entry.get("computed_md5") or entry.get("supplied_md5")
     size = entry.get("size")
-    return entry["download_url"], md5 and f"md5:{md5}", None if size is None else int(size)
+    if not md5:
+        raise NeurolabDownloadError(_advice(filename, api, "figshare lists no MD5 for it", FIGSHARE_PAGE))
+    return entry["download_url"], f"md5:{md5}", None if size is None else int(size)
 
 
 def _local_folder(url: str) -> Path | None:
@@ -164,24 +239,66 @@ def _local_folder(url: str) -> Path | None:
     parsed = urllib.parse.urlparse(url)
     if parsed.scheme == "file":
         return Path(urllib.request.url2pathname(parsed.netloc + parsed.path))
-    return Path(url) if "://" not in url else None
+    return Path(url).expanduser() if "://" not in url else None
 
 
 # ---------------------------------------------------------------- transfer
-class _SizeCheckingDownloader:
-    """pooch's HTTP downloader with a timeout, then a check of the byte count (ValueError if wrong)."""
+class DeadlineExceeded(requests.exceptions.Timeout):
+    """The whole download took longer than the deadline."""
 
-    def __init__(self, size: int | None):
-        self.size = size
-        self.http = pooch.HTTPDownloader(progressbar=_have_tqdm(), chunk_size=_CHUNK_BYTES, timeout=TIMEOUT_S)
+
+class _Downloader:
+    """pooch's downloader interface: stream with a per-read timeout and an overall deadline, then
+    check the byte count (ValueError if wrong, which pooch treats as a failed attempt)."""
+
+    def __init__(self, size: int | None, deadline_s: float):
+        self.size, self.deadline_s = size, deadline_s
 
     def __call__(self, url, output_file, pooch_instance, check_only=False):
-        result = self.http(url, output_file, pooch_instance, check_only=check_only)
-        if not check_only and self.size is not None:
-            received = os.path.getsize(output_file)
-            if received != self.size:
-                raise ValueError(f"received {received} bytes of {url}, but the file has {self.size}")
-        return result
+        start = time.monotonic()
+        with requests.get(url, stream=True, timeout=TIMEOUT_S) as response:
+            response.raise_for_status()
+            if check_only:
+                return True
+            total = int(response.headers.get("content-length", 0)) or None
+            bar = _progress_bar(total)
+            received = 0
+            with open(output_file, "wb") as out:
+                # read1 returns whatever has arrived (at least a byte), so the deadline is checked
+                # however slowly the server sends; iter_content would wait for a whole chunk
+                while chunk := _read_some(response):
+                    if time.monotonic() - start > self.deadline_s:
+                        raise DeadlineExceeded(
+                            f"the download took more than {self.deadline_s:g} s (set {DEADLINE_ENV} "
+                            f"to allow longer); {received} bytes had arrived"
+                        )
+                    out.write(chunk)
+                    received += len(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+            if bar is not None:
+                bar.close()
+        if self.size is not None and received != self.size:
+            raise ValueError(f"received {received} bytes of {url}, but the file has {self.size}")
+        return None
+
+
+def _read_some(response) -> bytes:
+    """The bytes that have arrived (b'' at the end); a broken transfer is requests' error."""
+    import urllib3
+
+    try:
+        return response.raw.read1(_CHUNK_BYTES, decode_content=True)
+    except urllib3.exceptions.HTTPError as err:
+        raise requests.exceptions.ChunkedEncodingError(f"the transfer broke off: {err}") from err
+
+
+def _progress_bar(total):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="B", unit_scale=True, leave=False)
 
 
 def _download(url: str, target: Path, known_hash: str | None, size: int | None, page: str) -> None:
@@ -194,7 +311,7 @@ def _download(url: str, target: Path, known_hash: str | None, size: int | None, 
         retry_if_failed=RETRIES,
     )
     try:
-        store.fetch(target.name, downloader=_SizeCheckingDownloader(size))
+        store.fetch(target.name, downloader=_Downloader(size, deadline_seconds()))
     except requests.RequestException as err:
         raise NeurolabDownloadError(
             _advice(target.name, url, f"{type(err).__name__}: {err}", page, target)
@@ -217,23 +334,31 @@ def _copy(source: Path, target: Path, known_hash: str | None, page: str) -> None
                 raise NeurolabDownloadError(_advice(target.name, str(source), reason, page, target))
 
 
+def _writable(folder: Path, target: Path, url: str, page: str) -> None:
+    """The cache folder exists and can be written, or a clear error that says what to do."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe_ok = os.access(folder, os.W_OK | os.X_OK)
+    except OSError as err:
+        probe_ok, reason = False, f"{type(err).__name__}: {err}"
+    else:
+        reason = "the folder is read-only for this user"
+    if not probe_ok:
+        raise NeurolabDownloadError(
+            f"Could not fetch {target.name} from {url}: the data cache {folder} cannot be written "
+            f"({reason}). Set NEUROLAB_DATA_DIR to a writable folder, or download the file by hand "
+            f"from {page} into a cache you can write."
+        )
+
+
 def _advice(filename: str, url: str, reason: str, page: str, target: Path | None = None) -> str:
     """An error message: what failed, and what to do about it."""
     target = target or cache_dir() / filename
     return (
         f"Could not fetch {filename} from {url}: {reason}.\n"
         f"If you are offline or the server is down: download the file by hand from {page} and save it "
-        f"as {target}, or set NEUROLAB_DATA_URL to a mirror (a URL or a folder) that holds {filename}. "
-        'Every chapter also runs without it on synthetic data (DATA = "synthetic").'
+        f"as {target}, or set NEUROLAB_DATA_URL to a mirror (a URL or a folder) that holds {filename}."
     )
-
-
-def _have_tqdm() -> bool:
-    try:
-        import tqdm  # noqa: F401  (pooch's progress bar needs it)
-    except ImportError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------- registry of hashes
@@ -243,7 +368,7 @@ def _digest(path: Path, algorithm: str) -> str:
 
 
 def _read_registry(folder: Path) -> dict:
-    """{filename: {'sha256', 'size', 'source', ...}} from ``folder/registry.json`` ({} if absent)."""
+    """{filename: {'sha256', 'size', 'source', 'verified', ...}} from ``folder/registry.json``."""
     path = folder / REGISTRY
     try:
         registry = json.loads(path.read_text())
@@ -255,13 +380,27 @@ def _read_registry(folder: Path) -> dict:
     return registry if isinstance(registry, dict) else {}
 
 
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """An exclusive lock on the registry for a read-modify-write (other processes wait for it)."""
+    lock = folder / f".{REGISTRY}.lock"
+    with open(lock, "a") as handle:
+        share_permissions(lock)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _record(folder: Path, filename: str, entry: dict) -> None:
-    """Add or replace ``filename``'s entry in the registry (atomic; a read-only cache only warns)."""
-    registry = _read_registry(folder)
-    registry[filename] = entry
+    """Add or replace ``filename``'s entry in the registry (locked, atomic; read-only only warns)."""
     try:
-        with atomic_path(folder / REGISTRY) as tmp:
-            tmp.write_text(json.dumps(registry, indent=2, sort_keys=True) + "\n")
+        with _locked(folder):
+            registry = _read_registry(folder)
+            registry[filename] = entry
+            with atomic_path(folder / REGISTRY) as tmp:
+                tmp.write_text(json.dumps(registry, indent=2, sort_keys=True) + "\n")
     except OSError as err:
         warnings.warn(
             f"could not record the SHA256 of {filename} in {folder / REGISTRY}: {err}", stacklevel=3

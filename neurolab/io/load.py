@@ -7,13 +7,14 @@ with 0-based image indices and grey-screen trials marked ``GREY`` (-1).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import numpy as np
 
 from neurolab.errors import NeurolabDataError
-from neurolab.io.fetch import CLASS_FILES, RECORDINGS, fetch_classes, fetch_recording
+from neurolab.io.fetch import CLASS_FILES, RECORDINGS, fetch_classes, fetch_recording, recording_filename
 from neurolab.io.matfile import GREY_CODE, istim_from_file, read_classes_mat, read_natimg_mat
 from neurolab.recording import GREY, N_IMAGES, Recording
 from neurolab.synthetic import cached_recording
@@ -45,12 +46,29 @@ def load(data: str, size: str = "full", rng: int = 0, keep_grey: bool = False) -
     -------
     Recording
     """
+    if isinstance(data, bytes):
+        data = os.fsdecode(data)
+    if isinstance(data, os.PathLike):
+        data = os.fspath(data)
+    if not isinstance(data, str):
+        raise TypeError(f"data must be 'synthetic', a recording name or a .mat path; got {data!r}")
     if data == "synthetic":
         labels, _ = load_classes()
         return cached_recording(size=size, rng=rng, labels=labels, keep_grey=keep_grey)
-    if str(data).endswith(".mat"):
-        return load_recording(data, keep_grey=keep_grey)
+    if data.lower().endswith(".mat") and not _names_a_recording(data):
+        return load_recording(data, keep_grey=keep_grey)  # a path ('~' expanded), checked there
     return load_recording(fetch_recording(data), keep_grey=keep_grey)
+
+
+def _names_a_recording(data: str) -> bool:
+    """True for 'natimg2800_<name>.mat' of a published recording that is not a file here."""
+    if os.sep in data or Path(data).expanduser().exists():
+        return False
+    try:
+        recording_filename(data)
+    except ValueError:
+        return False
+    return True
 
 
 def describe_source(rec: Recording) -> str:
@@ -99,20 +117,26 @@ def load_recording(
     NeurolabDataError
         (NeurolabFileNotFoundError if missing) naming the file and the fault.
     """
-    path = Path(path)
+    path = Path(os.fsdecode(path)).expanduser()
     raw = read_natimg_mat(path, redcell=drop_redcells)
     resp, istim, spont, med = _checked_shapes(path, raw)
     _check_finite(path, "stim.resp", resp)
     _check_finite(path, "stim.spont", spont)
+    _check_finite(path, "med", med)
     _check_istim(path, istim)
     istim = istim_from_file(istim)
     _check_repeats(path, istim)
 
-    resp = np.ascontiguousarray(resp, dtype=np.float32)
-    spont = np.ascontiguousarray(spont, dtype=np.float32)
-    xyz = np.ascontiguousarray(med, dtype=np.float32)
+    resp = _as_float32(path, "stim.resp", resp)
+    spont = _as_float32(path, "stim.spont", spont)
+    xyz = _as_float32(path, "med", med)
     if drop_redcells and raw["redcell"] is not None:
         keep = ~raw["redcell"]
+        if not keep.any():
+            raise NeurolabDataError(
+                f"{path}: 'stat.redcell' flags every one of the {len(keep)} neurons as a red (GAD+) "
+                "cell, so none would be left; load it with drop_redcells=False to keep them"
+            )
         resp, spont, xyz = resp[:, keep], spont[:, keep], xyz[keep]
     if not keep_grey:
         stimulus = istim != GREY
@@ -133,7 +157,7 @@ def load_classes(path=None, kind: str = "confident") -> tuple[np.ndarray, list[s
     """
     if kind not in CLASS_FILES:
         raise ValueError(f"unknown class file kind {kind!r}; choose one of {sorted(CLASS_FILES)}")
-    path = Path(path) if path is not None else fetch_classes(kind)
+    path = Path(os.fsdecode(path)).expanduser() if path is not None else fetch_classes(kind)
     assignment, names = read_classes_mat(path)
     if assignment.dtype.kind not in "biuf":
         raise NeurolabDataError(f"{path}: 'class_assignment' is not numeric (it holds {assignment.dtype})")
@@ -195,13 +219,40 @@ def _check_finite(path: Path, label: str, array: np.ndarray) -> None:
         )
 
 
+MAX_SHOWINGS = 10
+"""Images are shown about twice; a value of ``stim.istim`` that occurs more often than this is not
+an image (in a 0-based file, the grey-screen code would be 2800, read here as image 2800)."""
+
+
+def _as_float32(path: Path, label: str, array: np.ndarray) -> np.ndarray:
+    """The array as float32, refusing values beyond float32's range (they would become Inf)."""
+    limit = np.finfo(np.float32).max
+    if array.dtype.kind == "f" and array.size and np.abs(array).max() > limit:
+        raise NeurolabDataError(
+            f"{path}: {label!r} holds values beyond the float32 range (up to "
+            f"{np.abs(array).max():.3g}; the limit is {limit:.3g}): not a plausible response"
+        )
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
 def _check_istim(path: Path, istim: np.ndarray) -> None:
     bad = ~np.isfinite(istim) | (istim != np.round(istim)) | (istim < 1) | (istim > GREY_CODE)
     if bad.any():
+        zero_based = " (0 appears: is the file 0-based? natimg2800 files number images from 1)"
         raise NeurolabDataError(
             f"{path}: 'stim.istim' has {bad.sum()} of {istim.size} values out of range, "
             f"e.g. {istim[bad][0].item()!r}; expected integers 1..{GREY_CODE} "
             f"(1..{N_IMAGES} are images, {GREY_CODE} the grey screen)"
+            + (zero_based if np.any(istim == 0) else "")
+        )
+    values, counts = np.unique(istim[istim != GREY_CODE], return_counts=True)
+    often = counts > MAX_SHOWINGS
+    if often.any():
+        raise NeurolabDataError(
+            f"{path}: 'stim.istim' shows image {int(values[often][0])} {int(counts[often][0])} times, "
+            f"where every image is shown about twice: that looks like a grey-screen code, so the file "
+            f"may be 0-based (grey = {N_IMAGES}); natimg2800 files number images 1..{N_IMAGES} and "
+            f"mark grey screens {GREY_CODE}"
         )
 
 

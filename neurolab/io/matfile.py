@@ -21,6 +21,7 @@ Writes are atomic: a temporary file beside the target is renamed onto it only on
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,7 @@ def mat_version(path) -> str:
     Raises NeurolabFileNotFoundError if the file is missing, NeurolabDataError if it is empty,
     truncated inside its header, or not a MATLAB file.
     """
-    path = Path(path)
+    path = Path(os.fsdecode(path)).expanduser()
     if not path.exists():
         raise NeurolabFileNotFoundError(f"{path}: no such file")
     if not path.is_file():
@@ -102,7 +103,7 @@ def read_natimg_mat(path, redcell: bool = True) -> dict:
     or ``redcell=False`` (which skips reading ``stat``, the slowest part of a v5 file).
     Raises NeurolabDataError naming the file for a missing, non-MATLAB, corrupt or incomplete file.
     """
-    path = Path(path)
+    path = Path(os.fsdecode(path)).expanduser()
     _require_v5(path, "the natimg2800 recordings")
     raw = _read_v5(path, redcell)
     for key in ("resp", "istim", "spont", "med"):
@@ -117,7 +118,7 @@ def read_classes_mat(path) -> tuple[np.ndarray, list[str]]:
 
     Raises NeurolabDataError naming the file if it is not a MAT v5 file or lacks a variable.
     """
-    path = Path(path)
+    path = Path(os.fsdecode(path)).expanduser()
     _require_v5(path, "the class files")
     mt = _loadmat(path, ["class_assignment", "class_names"])
     for name in ("class_assignment", "class_names"):
@@ -149,6 +150,11 @@ def _loadmat(path: Path, names: list[str]) -> dict:
 
 def _read_v5(path: Path, redcell: bool) -> dict:
     mt = _loadmat(path, ["stim", "med"] + (["stat"] if redcell else []))
+    if not any(not key.startswith("__") for key in mt) and not scipy.io.whosmat(path):
+        raise NeurolabDataError(
+            f"{path}: the file holds no variables at all (a MAT header and nothing after it): "
+            "truncated or corrupt"
+        )
     if "stim" not in mt:
         raise NeurolabDataError(f"{path}: missing 'stim' ({_LAYOUT})")
     stim = mt["stim"]
@@ -179,6 +185,10 @@ def _one_per_neuron(path: Path, cells: np.ndarray) -> np.ndarray:
         v = np.asarray(cell).ravel()
         if v.size != 1 or v.dtype.kind not in "biuf":
             raise NeurolabDataError(f"{path}: 'stat.redcell' of neuron {i} is not a single number")
+        if not np.isfinite(v[0]) or v[0] not in (0, 1):
+            raise NeurolabDataError(
+                f"{path}: 'stat.redcell' of neuron {i} is {v[0].item()!r}; expected 0 or 1"
+            )
         values.append(bool(v[0]))
     return np.array(values, dtype=bool)
 

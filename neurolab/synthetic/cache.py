@@ -27,12 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from neurolab._store import atomic_path, cache_dir
+from neurolab._store import atomic_path, cache_dir, remove_orphans
 from neurolab._validation import check_labels, seed_of
 from neurolab.recording import Recording, SyntheticTruth
 from neurolab.synthetic import generator
 
-__all__ = ["cache_file", "cached_recording"]
+__all__ = ["blas_threads", "cache_file", "cached_recording"]
 
 UNCACHED_SIZES = ("smoke",)
 _TRUTH_ARRAYS = ("clean", "latents", "category_means", "labels", "image_ids")
@@ -54,6 +54,9 @@ def cache_file(size: str, rng: int, labels) -> Path:
         "params": dataclasses.asdict(generator.SIZES[size]),
         "seed": seed,
         "labels": hashlib.sha256(np.ascontiguousarray(labels, dtype=np.int64).tobytes()).hexdigest(),
+        # float32 matrix products round differently with another number of BLAS threads: a file
+        # made with 1 thread is never served to a run with 2 (results are close, not identical)
+        "blas_threads": blas_threads(),
         "generator": hashlib.sha256(
             "".join(inspect.getsource(f) for f in (generator._generate, generator._output,
                                                    generator.latent_variances, generator.latent_scale)
@@ -62,6 +65,14 @@ def cache_file(size: str, rng: int, labels) -> Path:
     }
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     return cache_dir() / "synthetic" / f"synthetic-{size}-seed{seed}-{key}.npz"
+
+
+def blas_threads() -> int:
+    """The number of threads the BLAS library would use here (threadpoolctl), 1 if none is found."""
+    from threadpoolctl import threadpool_info
+
+    counts = [pool.get("num_threads", 1) for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return int(max(counts, default=1))
 
 
 def cached_recording(size: str = "full", rng=0, *, labels, keep_grey: bool = False) -> Recording:
@@ -74,7 +85,8 @@ def cached_recording(size: str = "full", rng=0, *, labels, keep_grey: bool = Fal
     rec = _read(path) if path.is_file() else None
     if rec is None:
         rec = generator.make_recording(size, rng, labels=labels, keep_grey=True)
-        _write(rec, path)
+        if not path.exists():  # an unreadable file of another user is left alone, not replaced
+            _write(rec, path)
     return rec if keep_grey else rec.without_grey()
 
 
@@ -87,6 +99,7 @@ def _write(rec: Recording, path: Path) -> None:
     arrays["meta"] = np.array(json.dumps(meta))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_orphans(path.parent)  # .part files of writers that were killed
         with atomic_path(path) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
     except OSError as error:
@@ -94,6 +107,11 @@ def _write(rec: Recording, path: Path) -> None:
 
 
 def _read(path: Path) -> Recording | None:
+    if not os.access(path, os.R_OK):
+        warnings.warn(f"synthetic-data cache file {path} cannot be read by this user (it belongs to "
+                      "another); generating the recording instead, and leaving that file alone",
+                      stacklevel=3)
+        return None
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))

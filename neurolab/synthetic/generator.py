@@ -103,6 +103,7 @@ def make_recording(
     if unknown:
         raise TypeError(f"make_recording got unknown generator settings {unknown}; see SyntheticParams")
     params = dataclasses.replace(SIZES[size], **overrides)
+    _check_params(params)
     labels = check_labels(labels)
     seed = rng if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     generator = check_rng(rng)
@@ -112,6 +113,37 @@ def make_recording(
 
 
 # --------------------------------------------------------------------------------------------
+_COUNTS = {  # name: smallest valid value
+    "n_neurons": 1, "image_step": 1, "n_repeats": 1, "n_grey": 0, "n_spont": 0, "n_planes": 1,
+    "n_latents": 1, "n_spont_dims": 1, "n_spatial_features": 1,
+}
+_POSITIVE = ("field_um", "signal_var", "spont_tau_trials", "spatial_scale_um")
+_NON_NEGATIVE = ("plane_spacing_um", "latent_alpha", "info_noise", "spont_var", "spont_alpha",
+                 "private_var", "category_strength", "threshold_sd", "gain_sd")
+_FRACTIONS = ("spatial_share",)
+
+
+def _check_params(p: SyntheticParams) -> None:
+    """Every generator setting in its valid range, before any work: else a ValueError naming it."""
+    for name, low in _COUNTS.items():
+        value = getattr(p, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"make_recording: {name} must be an int >= {low}, got {value!r}")
+    if p.image_step > N_IMAGES:
+        raise ValueError(f"make_recording: image_step must be at most {N_IMAGES}, got {p.image_step}")
+    for name in _POSITIVE + _NON_NEGATIVE + _FRACTIONS + ("threshold_mean",):
+        value = getattr(p, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(value):
+            raise ValueError(f"make_recording: {name} must be a finite number, got {value!r}")
+        if name in _POSITIVE and value <= 0:
+            raise ValueError(f"make_recording: {name} must be > 0, got {value!r}")
+        if name in _NON_NEGATIVE and value < 0:
+            raise ValueError(f"make_recording: {name} must be >= 0 (a variance or spread), got {value!r}")
+        if name in _FRACTIONS and not 0 <= value <= 1:
+            raise ValueError(f"make_recording: {name} must lie between 0 and 1, got {value!r}")
+
+
 def _generate(p: SyntheticParams, rng: np.random.Generator, labels: np.ndarray, name: str,
               seed: int | None) -> Recording:
     f32 = np.float32
