@@ -25,13 +25,14 @@ export PATH := $(BIN):$(PATH)
 # Silences the kernel's "frozen modules" debugger warning printed at every notebook start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data book test bench clean
+.PHONY: help venv data book test bench sweep clean
 
 help:
 	@echo "make book    build the book into _build/html"
 	@echo "make student write the student and instructor notebooks into _build/notebooks"
 	@echo "make test    run the test suite"
 	@echo "make bench   run benchmarks/run.py"
+	@echo "make sweep CONFIG=sweep.yaml OUT=results/ [DASK=1] [SCHEDULER=tcp://host:8786]"
 	@echo "make clean   remove build outputs (keeps .venv)"
 
 venv: $(STAMP)
@@ -84,6 +85,13 @@ bench: venv data
 	else \
 	  echo "benchmarks/run.py does not exist: nothing to run"; \
 	fi
+
+# Every recording x setting of a sweep's YAML file (neurolab.sweep); a re-run skips what is done.
+CONFIG ?= benchmarks/sweep.yaml
+OUT ?= $(ROOT)/_build/sweep
+sweep: venv data
+	cd "$(ROOT)" && "$(BIN)/python" -m neurolab.sweep "$(CONFIG)" --out "$(OUT)" \
+	  $(if $(SCHEDULER),--scheduler "$(SCHEDULER)",$(if $(DASK),--dask,))
 
 clean:
 	rm -rf "$(ROOT)/_build" "$(ROOT)/.pytest_cache" "$(ROOT)/.jupyter_cache"

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))  # the book's build tooling (notebooks.py)
 RESULTS = ROOT / "benchmarks" / "results" / "benchmarks.json"
 TRAINS_A_NETWORK = {"05_mousenet", "08_pointcloud", "09_ceiling"}
-SECTIONS = ("chapters", "book", "kernels", "scaling")
+SECTIONS = ("chapters", "book", "kernels", "scaling", "sweep")
 
 
 def machine() -> dict:
@@ -236,6 +236,34 @@ def bench_scaling() -> dict:
     return {"rows": rows}
 
 
+# ----------------------------------------------------------------------------------------- sweep
+def bench_sweep() -> dict:
+    """Tasks per minute of a sweep (seven twins x four analyses) on a Dask LocalCluster of 1 and 2
+    workers, and the peak memory of a worker; each run starts from an empty results folder."""
+    import tempfile
+
+    from neurolab.io import RECORDINGS
+    from neurolab.sweep import SweepConfig, run_sweep, twin
+
+    config = SweepConfig(recordings=tuple(twin(n) for n in RECORDINGS), size="course",
+                         grid={"analysis": ("cvpca", "identity", "signal_variance", "category_signal"),
+                               "n_pcs": (32,)})
+    rows = []
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            report = run_sweep(config, out, backend="dask", n_jobs=workers, progress=False)
+            seconds = time.perf_counter() - start
+        n = len(report.computed)
+        rows.append({"workers": workers, "tasks": n, "failed": len(report.failed), "seconds": seconds,
+                     "tasks_per_minute": 60 * n / seconds,
+                     "worker_peak_rss_mb": float(report.rows["peak_rss_mb"].max())})
+        print(f"  {workers} worker(s): {n} tasks in {seconds:.1f} s ({60 * n / seconds:.1f} per minute), "
+              f"worker peak {rows[-1]['worker_peak_rss_mb']:.0f} MB", flush=True)
+    return {"config": "7 twins (course size) x cvpca, identity, signal_variance, category_signal, 32 PCs",
+            "rows": rows}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
@@ -263,6 +291,8 @@ def main(argv=None) -> int:
             results["kernels"] = bench_kernels()
         elif section == "scaling":
             results["scaling"] = bench_scaling()
+        elif section == "sweep":
+            results["sweep"] = bench_sweep()
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         tmp = RESULTS.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(results, indent=2, default=float))

@@ -414,3 +414,39 @@ def test_dims(rec):
     fails_with(check("9.3", {1: 0.1, 10: 0.15, 100: 0.2}, rec=rec), "all")
     real = SimpleNamespace(truth=None)
     passes(check("9.3", {}, rec=real))
+
+
+@pytest.fixture(scope="module")
+def sweep_rows(tmp_path_factory):
+    """Identity rows of a three-twin smoke sweep with 0 and 32 spontaneous PCs removed."""
+    from neurolab.io import RECORDINGS
+    from neurolab.sweep import SweepConfig, run_sweep, twin
+
+    config = SweepConfig(recordings=tuple(twin(n) for n in RECORDINGS[:3]), size="smoke",
+                         grid={"analysis": ("identity",), "n_pcs": (0, 32)})
+    return run_sweep(config, tmp_path_factory.mktemp("sweep"), progress=False).rows
+
+
+def test_spread(sweep_rows):
+    at32 = sweep_rows[(sweep_rows.analysis == "identity") & (sweep_rows.n_pcs == 32)]
+    acc = pd.Series(at32.identity_accuracy.to_numpy(), index=[r.removeprefix("twin:") for r in at32.recording])
+    z = (acc.max() - acc.mean()) / acc.std(ddof=1)
+    passes(check("10.1", acc.idxmax(), z=z, rows=sweep_rows))
+    fails_with(check("10.1", acc.idxmin(), z=z, rows=sweep_rows), "lowest")
+    fails_with(check("10.1", acc.idxmax(), z=(acc.max() - acc.mean()) / acc.std(ddof=0), rows=sweep_rows),
+               "ddof=1")
+    fails_with(check("10.1", acc.idxmax(), z=acc.max() - acc.mean(), rows=sweep_rows), "divide")
+    fails_with(check("10.1", "M999", z=z, rows=sweep_rows), "not one of the recordings")
+    fails_with(check("10.1", 3, z=z, rows=sweep_rows), "str")
+
+
+def test_alpha_identity():
+    table = pd.DataFrame({"alpha": [0.9, 1.0, 1.1, 0.95, 1.05], "identity_accuracy": [0.3, 0.35, 0.5, 0.32, 0.4]},
+                         index=list("abcde"))
+    r = float(table.alpha.corr(table.identity_accuracy))
+    passes(check("10.2", r, n=5, table=table))
+    fails_with(check("10.2", r, n=4, table=table), "count the recordings")
+    rho = float(table.alpha.corr(table.identity_accuracy, method="spearman"))
+    fails_with(check("10.2", rho, n=5, table=table), "spearman")
+    fails_with(check("10.2", 0.1, n=5, table=table), "pearson correlation")
+    fails_with(check("10.2", 2.0, n=5, table=table), "between")

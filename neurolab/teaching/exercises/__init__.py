@@ -10,7 +10,7 @@ in one module per chapter (``ch01`` ... ``ch09``); each one's signature names th
 (positional parameters) and the chapter objects it needs (keyword-only parameters).
 """
 
-from neurolab.teaching.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09  # noqa: F401
+from neurolab.teaching.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10  # noqa: F401
 from neurolab.teaching.exercises._core import Feedback, Wrong, check, describe, exercises, help_for
 
 __all__ = ["Feedback", "Wrong", "check", "describe", "exercises", "help_for"]
