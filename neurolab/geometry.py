@@ -93,9 +93,11 @@ def cvpca(X, n_components: int | None = None, method: str = "auto") -> np.ndarra
 def powerlaw(ss, fit_range=(11, 500)) -> tuple[float, np.ndarray]:
     """Fit ss[k] ~ k^-alpha in log-log space, as in Stringer et al. (2019).
 
-    The fit uses ranks ``fit_range[0]`` to ``fit_range[1] - 1`` (clipped to n), with
-    least-squares weights 1/k so that each decade counts equally; the absolute value is used for
-    the log, as negative cross-validated variances are noise.
+    ``fit_range`` holds 0-based (start, stop) indices into ``ss``, as the authors'
+    ``utils.get_powerlaw`` takes them: the default (11, 500) fits ranks 12 to 500, like their
+    ``python/powerlaws.ipynb`` (clipped to n). Least-squares weights 1/k make each decade count
+    equally; the absolute value is used for the log, as negative cross-validated variances are
+    noise.
 
     Parameters
     ----------

@@ -105,3 +105,25 @@ def test_cross_validate_decoder_on_given_folds():
         cross_validate_decoder(model, X, y)
     with pytest.raises(ValueError, match="groups"):
         cross_validate_decoder(model, X, y, folds=folds, n_permutations=3)
+
+
+def test_identity_rules_are_the_authors_formulas():
+    """'dot' is powerlaws.ipynb's `(sresp[0] @ sresp[1].T).argmax(axis=1)` (each first-repeat response
+    against every second-repeat one); 'zscore' is decode2800.m's z-score per neuron, then
+    `[~, imax] = max(corr(r1', r2'), [], 1)`."""
+    rng = np.random.default_rng(4)
+    signal = rng.standard_normal((120, 60)) * rng.uniform(0.2, 3.0, 60)  # neurons of unequal scale
+    X = np.stack([signal + 2.0 * rng.standard_normal(signal.shape) for _ in range(2)]).astype(np.float32)
+    X -= X.mean(axis=1, keepdims=True)
+    n = X.shape[1]
+    notebook = np.mean((X[0] @ X[1].T).argmax(axis=1) == np.arange(n))
+    assert identity_accuracy(X, rule="dot") == pytest.approx(notebook)
+    z = (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
+    corr = np.corrcoef(z[0], z[1])[:n, n:]  # corr(r1', r2'): rows r1 images, columns r2 images
+    matlab = np.mean(corr.argmax(axis=0) == np.arange(n))
+    assert identity_accuracy(X, rule="zscore") == pytest.approx(matlab)
+    plain = np.corrcoef(X[1], X[0])[:n, n:]
+    assert identity_accuracy(X) == pytest.approx(np.mean(plain.argmax(axis=1) == np.arange(n)))
+    assert len({identity_accuracy(X, rule=r) for r in ("dot", "zscore", "correlation")}) > 1
+    with pytest.raises(ValueError, match="rule must be one of"):
+        identity_accuracy(X, rule="cosine")

@@ -107,3 +107,42 @@ def test_trains_on_the_gpu_and_predicts_anywhere():
     cpu = FastaiClassifier(make, epochs=10, lr=1e-2, rng=0, device="cpu").fit(X[:300], y[:300])
     agree = np.mean(gpu.predict(X[300:]) == cpu.predict(X[300:]))
     assert agree > 0.9  # the same model up to floating-point order
+
+
+def test_the_validation_split_never_splits_an_images_repeats():
+    """Given groups, whole images are held out for validation: no image on both sides."""
+    from neurolab.nn.train import _validation_split
+
+    groups = np.repeat(np.arange(50), 2)  # two repeats of 50 images
+    valid, train = _validation_split(len(groups), groups, 0.1, np.random.default_rng(0))
+    assert not set(groups[valid]) & set(groups[train])
+    assert sorted(np.r_[valid, train]) == list(range(100)) and 8 <= len(valid) <= 14
+    X, y = _separable(n=100)
+    seen = {}
+
+    class Recorder(TabularMLP):
+        def __init__(self, nf, nc):
+            super().__init__(nf, nc, layers=(8,))
+
+    clf = FastaiClassifier(Recorder, epochs=1, rng=0)
+    clf.fit(X, y, groups=groups)
+    dls = clf.learner_.dls
+    seen["valid"] = len(dls.valid.dataset)
+    assert seen["valid"] == len(_validation_split(100, groups, 0.1, np.random.default_rng(0))[0])
+
+
+def test_the_engine_passes_groups_to_a_network():
+    from neurolab.decoding import cross_validate_decoder
+
+    X, y = _separable(n=120)
+    groups = np.repeat(np.arange(60), 2)
+    y = np.repeat(y[::2], 2)  # repeats share the class of their image
+    calls = []
+
+    class Spy(FastaiClassifier):
+        def fit(self, X, y, groups=None):
+            calls.append(None if groups is None else len(groups))
+            return super().fit(X, y, groups=groups)
+
+    cross_validate_decoder(Spy(lambda nf, nc: TabularMLP(nf, nc, layers=(8,)), epochs=1), X, y, groups, cv=3)
+    assert calls and all(c is not None for c in calls)

@@ -219,10 +219,19 @@ def _fold_features(X, folds, reducer):
     return out
 
 
-def _oof(estimator, y, folds, feats) -> np.ndarray:
+def _takes_groups(estimator) -> bool:
+    """Whether ``estimator.fit`` accepts the samples' groups (e.g. a network's validation split)."""
+    import inspect
+
+    return "groups" in inspect.signature(estimator.fit).parameters
+
+
+def _oof(estimator, y, folds, feats, groups=None) -> np.ndarray:
     y_pred = np.empty_like(y)
+    pass_groups = groups is not None and _takes_groups(estimator)
     for (tr, te), (z_train, z_test) in zip(folds, feats):
-        y_pred[te] = clone(estimator).fit(z_train, y[tr]).predict(z_test)
+        extra = {"groups": groups[tr]} if pass_groups else {}
+        y_pred[te] = clone(estimator).fit(z_train, y[tr], **extra).predict(z_test)
     return y_pred
 
 
@@ -313,7 +322,8 @@ def cross_validate(
         generator = np.random.default_rng(seed)
         shuffles = [permute_within_groups(y, groups, generator) for _ in range(max(n_perm.values(), default=0))]
         chance = (float(chance_acc.mean()), float(chance_bal.mean()))
-        jobs = [(model, y, folds, feats, shuffles[: n_perm[name]], chance) for name, model in models.items()]
+        jobs = [(model, y, folds, feats, shuffles[: n_perm[name]], chance, groups)
+                for name, model in models.items()]
         if n_jobs == 1 or len(jobs) < 2:
             done = [_cross_validate_model(*job) for job in jobs]
         else:
@@ -323,17 +333,17 @@ def cross_validate(
     return dict(zip(models, done))
 
 
-def _cross_validate_model(model, y, folds, feats, shuffles, chance) -> DecodeResult:
+def _cross_validate_model(model, y, folds, feats, shuffles, chance, groups=None) -> DecodeResult:
     """One model: out-of-fold predictions, fold scores, and a score per shuffle."""
     with quiet_warnings(), single_threaded():  # again: this may run in a worker process
         start = time.perf_counter()
-        y_pred = _oof(model, y, folds, feats)
+        y_pred = _oof(model, y, folds, feats, groups)
         acc, bal = fold_scores(y, y_pred, folds)
         k = len(shuffles)
         perm_acc, perm_bal = np.empty(k), np.empty(k)
         for i, y_perm in enumerate(shuffles):
             # the same statistic as the observed score: the mean over folds
-            perm_fold_acc, perm_fold_bal = fold_scores(y_perm, _oof(model, y_perm, folds, feats), folds)
+            perm_fold_acc, perm_fold_bal = fold_scores(y_perm, _oof(model, y_perm, folds, feats, groups), folds)
             perm_acc[i], perm_bal[i] = perm_fold_acc.mean(), perm_fold_bal.mean()
         return DecodeResult(
             accuracy=float(acc.mean()),

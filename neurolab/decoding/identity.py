@@ -6,7 +6,7 @@ import numpy as np
 
 from neurolab._validation import check_repeats, check_rng
 
-__all__ = ["identity_accuracy", "identity_scores", "identity_vs_neurons", "row_zscore", "shuffle_identity"]
+__all__ = ["RULES", "identity_accuracy", "identity_scores", "identity_vs_neurons", "row_zscore", "shuffle_identity"]
 
 
 def row_zscore(a) -> np.ndarray:
@@ -20,31 +20,55 @@ def row_zscore(a) -> np.ndarray:
     return a / np.where(norm > 0, norm, 1.0)
 
 
-def identity_scores(X) -> np.ndarray:
-    """Correlation between every test response and every template.
+RULES = ("correlation", "zscore", "dot")
+"""Identity decoders: 'correlation' (this course's default: Pearson correlation across neurons),
+'zscore' (the authors' ``decoder/decode2800.m``: every neuron z-scored across images within each
+repeat, then correlation) and 'dot' (the authors' ``python/powerlaws.ipynb``: the plain dot product
+of the responses, centred per neuron by the preprocessing; the rule that printed 0.412 on recording
+M170714_MP032_2017-09-14)."""
+
+
+def identity_scores(X, rule: str = "correlation") -> np.ndarray:
+    """How well every test response matches every template.
 
     Parameters
     ----------
     X : array-like of shape (2, n_images, n_neurons)
         Repeat 1 gives the templates, repeat 2 the test responses.
+    rule : {'correlation', 'zscore', 'dot'}
+        See ``RULES``.
 
     Returns
     -------
     scores : ndarray of shape (n_images, n_images)
-        float32; [i, j] = corr(test response i, template j).
+        [i, j] = the match of test response i with template j (the best j is the decoded image).
+        With 'dot', as in the notebook, the first showing of image i is matched against the
+        second showing of image j.
     """
     X = check_repeats(X)
-    return row_zscore(X[1]) @ row_zscore(X[0]).T
+    if rule == "correlation":
+        return row_zscore(X[1]) @ row_zscore(X[0]).T
+    if rule == "zscore":
+        z = np.asarray(X, dtype=np.float32)
+        z = (z - z.mean(axis=1, keepdims=True)) / np.where(z.std(axis=1, keepdims=True) > 0,
+                                                             z.std(axis=1, keepdims=True), 1.0)
+        return row_zscore(z[1]) @ row_zscore(z[0]).T
+    if rule == "dot":  # as the notebook: each first showing against every second showing
+        return np.asarray(X[0], dtype=np.float32) @ np.asarray(X[1], dtype=np.float32).T
+    raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
 
 
-def identity_accuracy(X, return_pred: bool = False):
-    """Which of n images was shown? Correlation nearest-neighbour from repeat 2 to repeat 1.
+def identity_accuracy(X, return_pred: bool = False, rule: str = "correlation"):
+    """Which of n images was shown? Nearest template from repeat 2 to repeat 1.
 
     Parameters
     ----------
     X : array-like of shape (2, n_images, n_neurons)
     return_pred : bool
         Also return the predicted image index of every test response.
+    rule : {'correlation', 'zscore', 'dot'}
+        How a test response is matched to a template (``RULES``): the three decoders of the
+        course and of the authors' code give different accuracies on the same data.
 
     Returns
     -------
@@ -52,7 +76,7 @@ def identity_accuracy(X, return_pred: bool = False):
         Chance is 1 / n_images.
     pred : ndarray of shape (n_images,), only with ``return_pred``
     """
-    pred = np.argmax(identity_scores(X), axis=1)
+    pred = np.argmax(identity_scores(X, rule), axis=1)
     acc = float(np.mean(pred == np.arange(len(pred))))
     return (acc, pred) if return_pred else acc
 

@@ -25,6 +25,23 @@ DEVICE_ENV = "NEUROLAB_DEVICE"
 """Environment variable that overrides the automatic device choice ('cpu', 'cuda', 'cuda:1', ...)."""
 
 
+def _validation_split(n: int, groups, valid_frac: float, rng: np.random.Generator):
+    """(valid, train) indices: about ``valid_frac`` of the samples, whole groups at a time."""
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(f"groups must have shape ({n},), one per sample, got {groups.shape}")
+        _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+        if len(counts) >= 2:
+            order = rng.permutation(len(counts))
+            k = int(np.searchsorted(np.cumsum(counts[order]), valid_frac * n)) + 1
+            held = np.isin(inverse, order[: min(max(k, 1), len(counts) - 1)])
+            return np.flatnonzero(held), np.flatnonzero(~held)
+    order = rng.permutation(n)
+    n_valid = max(1, int(round(valid_frac * n)))
+    return order[:n_valid], order[n_valid:]
+
+
 def choose_device(device: str | torch.device | None = None) -> torch.device:
     """The torch device to train on.
 
@@ -57,7 +74,9 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
     build: callable (n_features, n_classes) -> nn.Module.
     epochs, lr, wd, bs: one-cycle schedule length, peak learning rate, decoupled (true) weight decay,
     batch size. valid_frac: share of the training data held out to show validation metrics during
-    training (never used to choose anything). progress: show fastai's progress bar and metrics table.
+    training (never used to choose anything); with ``groups`` given to ``fit`` (the image of each
+    trial, as the cross-validation engine passes them) whole images are held out, so an image's
+    repeats never straddle the training and validation sets. progress: show fastai's progress bar and metrics table.
     rng: int seed (or Generator) for numpy, Python and torch: on the CPU the same seed gives the
     same fitted model and predictions on every run.
     device: where to train (see ``choose_device``); None chooses automatically.
@@ -70,7 +89,7 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         self.build, self.epochs, self.lr, self.wd, self.bs = build, epochs, lr, wd, bs
         self.valid_frac, self.progress, self.rng, self.device = valid_frac, progress, rng, device
 
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
         import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar and the progress bar)
         import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
         from fastai.basics import Adam, CrossEntropyLossFlat, DataLoaders, Learner, accuracy, set_seed
@@ -84,9 +103,7 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         self.device_ = choose_device(self.device)
         set_seed(seed, reproducible=True)
         rng = np.random.default_rng(seed)
-        order = rng.permutation(len(X))
-        n_valid = max(1, int(round(self.valid_frac * len(X))))
-        valid, train = order[:n_valid], order[n_valid:]
+        valid, train = _validation_split(len(X), groups, self.valid_frac, rng)
         xt, yt = torch.from_numpy(X), torch.from_numpy(y_idx.astype(np.int64))
         train_ds = [(xt[i], yt[i]) for i in train]
         valid_ds = [(xt[i], yt[i]) for i in valid]
