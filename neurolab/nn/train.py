@@ -32,7 +32,7 @@ def _validation_split(n: int, groups, valid_frac: float, rng: np.random.Generato
         if groups.shape != (n,):
             raise ValueError(f"groups must have shape ({n},), one per sample, got {groups.shape}")
         _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
-        if len(counts) >= 2:
+        if 2 <= len(counts) < n:  # one sample per group: the plain split below is the same thing
             order = rng.permutation(len(counts))
             k = int(np.searchsorted(np.cumsum(counts[order]), valid_frac * n)) + 1
             held = np.isin(inverse, order[: min(max(k, 1), len(counts) - 1)])
