@@ -127,3 +127,23 @@ def test_identity_rules_are_the_authors_formulas():
     assert len({identity_accuracy(X, rule=r) for r in ("dot", "zscore", "correlation")}) > 1
     with pytest.raises(ValueError, match="rule must be one of"):
         identity_accuracy(X, rule="cosine")
+
+
+def test_paired_test_detects_a_difference_and_holds_its_level():
+    from neurolab.decoding import paired_test
+
+    rng = np.random.default_rng(7)
+    y = np.repeat(rng.integers(0, 3, 150), 2)
+    groups = np.repeat(np.arange(150), 2)
+    truth_or = lambda p_right: np.where(rng.random(len(y)) < p_right, y, (y + 1) % 3)  # noqa: E731
+    same = truth_or(0.6)
+    t = paired_test(same, same, y, groups, n_permutations=99)
+    assert t.difference == 0 and t.p_value == 1.0
+    t = paired_test(truth_or(0.9), truth_or(0.4), y, groups, n_permutations=199)
+    assert t.difference > 0.3 and t.p_value == pytest.approx(1 / 200)
+    # interchangeable decoders: p < 0.05 about 5 % of the time
+    ps = [paired_test(truth_or(0.5), truth_or(0.5), y, groups, n_permutations=99, rng=i).p_value
+          for i in range(120)]
+    assert 0.0 <= np.mean(np.array(ps) < 0.05) <= 0.12
+    with pytest.raises(ValueError, match="same samples"):
+        paired_test(same[:-1], same, y, groups)

@@ -168,15 +168,29 @@ def test_comparison_table_rows_and_columns():
     assert np.isnan(table.loc["b", "parameters"]) and np.isnan(table.loc["b", "p_value"])
 
 
-def test_rank_decoders_needs_non_overlapping_error_bars_to_call_a_clear_win():
-    clear = {"low": _result([0.2, 0.21, 0.19]), "high": _result([0.5, 0.52, 0.48])}
-    assert rank_decoders(clear) == ("high", "low", True)
-    close = {"a": _result([0.3, 0.5, 0.4]), "b": _result([0.35, 0.45, 0.38])}
-    winner, runner_up, is_clear = rank_decoders(close)
-    assert (winner, runner_up, is_clear) == ("a", "b", False)
-    assert rank_decoders({"only": _result([0.3, 0.4])}) == ("only", "", True)
+def test_rank_decoders_calls_a_clear_win_by_a_paired_test():
+    rng = np.random.default_rng(0)
+    y = np.repeat(rng.integers(0, 4, 100), 2)
+    groups = np.repeat(np.arange(100), 2)
+
+    def result(pred):
+        acc = np.mean(pred == y)
+        return DecodeResult(accuracy=acc, balanced_accuracy=acc, fold_accuracy=np.array([acc]),
+                            fold_balanced_accuracy=np.array([acc]), chance_accuracy=0.25,
+                            chance_balanced_accuracy=0.25, p_value=np.nan, permutation_scores=np.zeros(0),
+                            y_pred=pred)
+
+    good = np.where(rng.random(200) < 0.8, y, (y + 1) % 4)
+    poor = np.where(rng.random(200) < 0.3, y, (y + 1) % 4)
+    close = good.copy()
+    close[:4] = (y[:4] + 1) % 4  # two images' worth of answers changed
+    winner, runner_up, clear, p = rank_decoders({"poor": result(poor), "good": result(good)}, y, groups)
+    assert (winner, runner_up, clear) == ("good", "poor", True) and p < 0.01
+    winner, runner_up, clear, p = rank_decoders({"good": result(good), "close": result(close)}, y, groups)
+    assert not clear and p > 0.05
+    assert rank_decoders({"only": result(good)}, y, groups)[:3] == ("only", "", True)
     with pytest.raises(ValueError):
-        rank_decoders({})
+        rank_decoders({}, y, groups)
 
 
 # ------------------------------------------------------------------------------ picture

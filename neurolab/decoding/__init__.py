@@ -21,6 +21,7 @@ from neurolab.decoding.ceiling import (
 )
 from neurolab.decoding.cv import (
     DecodeResult,
+    PairedTest,
     balanced_accuracy,
     comparison_table,
     cross_validate,
@@ -29,6 +30,7 @@ from neurolab.decoding.cv import (
     fold_models,
     fold_scores,
     grouped_folds,
+    paired_test,
     permute_within_groups,
     quiet_warnings,
     rank_decoders,
@@ -66,6 +68,7 @@ __all__ = [
     "CachedPCA",
     "CorrelationNearestNeighbour",
     "DecodeResult",
+    "PairedTest",
     "LabelEncoded",
     "OracleClassifier",
     "SerialLogisticRegression",
@@ -93,6 +96,7 @@ __all__ = [
     "nested_subsets",
     "oracle_result",
     "p_value",
+    "paired_test",
     "permute_within_groups",
     "project_repeats",
     "project_trials",

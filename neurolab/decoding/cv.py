@@ -46,6 +46,8 @@ __all__ = [
     "grouped_folds",
     "p_value",
     "permute_within_groups",
+    "PairedTest",
+    "paired_test",
     "quiet_warnings",
     "rank_decoders",
     "results_table",
@@ -486,24 +488,93 @@ def comparison_table(results: dict, n_params: dict | None = None, seconds: dict 
     return table
 
 
-def rank_decoders(results: dict, metric: str = "balanced_accuracy") -> tuple[str, str, bool]:
-    """Which decoder wins, and is the lead larger than the error bars?
+@dataclass(frozen=True)
+class PairedTest:
+    """A paired permutation test of two decoders on the same samples.
 
-    results: {name: DecodeResult}. The winner has the highest mean score over folds; it wins
-    *clearly* when its mean minus one SEM exceeds the runner-up's mean plus one SEM (the +-1 SEM
-    bars do not overlap), otherwise the two are within their error bars.
-    Returns (winner, runner_up, clear). With one decoder, runner_up is '' and clear is True.
+    Attributes
+    ----------
+    difference : float
+        metric(a) - metric(b), over all out-of-fold predictions pooled.
+    p_value : float
+        Two-sided: (1 + #{|shuffled difference| >= |difference|}) / (1 + n_permutations).
+    n_permutations : int
+    metric : str
+    """
+
+    difference: float
+    p_value: float
+    n_permutations: int
+    metric: str
+
+
+def paired_test(a, b, y, groups, metric: str = "balanced_accuracy", n_permutations: int = 999,
+                rng=0) -> PairedTest:
+    """Do two decoders differ on the same images? A paired permutation test, images as the unit.
+
+    Cross-validation folds share their training data, so the spread of fold scores is no test of
+    a difference between decoders (nor is the overlap of their error bars). This test asks instead
+    how often the difference could arise if the two decoders were interchangeable: for every image
+    it swaps, with probability one half, the two decoders' predictions for all of that image's
+    samples (its repeats move together) and recomputes the difference.
+
+    Parameters
+    ----------
+    a, b : DecodeResult or array-like of shape (n_samples,)
+        Out-of-fold predictions of the two decoders on the same samples (``y_pred``).
+    y : array-like of shape (n_samples,)
+        True labels.
+    groups : array-like of shape (n_samples,)
+        Image of each sample.
+    metric : {'balanced_accuracy', 'accuracy'}
+    n_permutations : int
+        Swaps drawn; 999 resolve p down to 0.001.
+    rng : int or numpy.random.Generator
+
+    Returns
+    -------
+    PairedTest
+    """
+    pred_a = np.asarray(getattr(a, "y_pred", a))
+    pred_b = np.asarray(getattr(b, "y_pred", b))
+    y, groups = np.asarray(y), np.asarray(groups)
+    if not pred_a.shape == pred_b.shape == y.shape == groups.shape or y.ndim != 1:
+        raise ValueError(f"predictions {pred_a.shape} and {pred_b.shape}, y {y.shape} and groups "
+                         f"{groups.shape} must all be of shape (n_samples,): the same samples")
+    if metric not in ("balanced_accuracy", "accuracy"):
+        raise ValueError(f"metric must be 'balanced_accuracy' or 'accuracy', not {metric!r}")
+    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
+            or n_permutations < 1:
+        raise ValueError(f"n_permutations must be an int >= 1, got {n_permutations!r}")
+    score = balanced_accuracy if metric == "balanced_accuracy" else (lambda t, p: float(np.mean(t == p)))
+    observed = score(y, pred_a) - score(y, pred_b)
+    _, image = np.unique(groups, return_inverse=True)
+    generator = check_rng(rng)
+    null = np.empty(n_permutations)
+    for i in range(n_permutations):
+        swap = (generator.random(image.max() + 1) < 0.5)[image]
+        null[i] = score(y, np.where(swap, pred_b, pred_a)) - score(y, np.where(swap, pred_a, pred_b))
+    p = (1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + n_permutations)
+    return PairedTest(float(observed), float(p), int(n_permutations), metric)
+
+
+def rank_decoders(results: dict, y, groups, metric: str = "balanced_accuracy", n_permutations: int = 999,
+                  alpha: float = 0.05, rng=0) -> tuple[str, str, bool, float]:
+    """Which decoder wins, and does it beat the runner-up by a paired test?
+
+    results: {name: DecodeResult} on the same samples; y, groups: their labels and images. The
+    winner has the highest mean score over folds; it wins *clearly* when ``paired_test`` against
+    the runner-up gives p < alpha. Returns (winner, runner_up, clear, p); with one decoder,
+    ('name', '', True, nan).
     """
     if not results:
         raise ValueError("rank_decoders needs at least one result")
-    stats = {n: (float(np.mean(getattr(r, f"fold_{metric}"))), sem(getattr(r, f"fold_{metric}")))
-             for n, r in results.items()}
-    ranked = sorted(stats, key=lambda n: stats[n][0], reverse=True)
+    means = {n: float(np.mean(getattr(r, f"fold_{metric}"))) for n, r in results.items()}
+    ranked = sorted(means, key=means.get, reverse=True)
     if len(ranked) == 1:
-        return ranked[0], "", True
-    (m1, s1), (m2, s2) = stats[ranked[0]], stats[ranked[1]]
-    s1, s2 = np.nan_to_num(s1), np.nan_to_num(s2)
-    return ranked[0], ranked[1], bool(m1 - s1 > m2 + s2)
+        return ranked[0], "", True, float("nan")
+    test = paired_test(results[ranked[0]], results[ranked[1]], y, groups, metric, n_permutations, rng)
+    return ranked[0], ranked[1], bool(test.p_value < alpha), test.p_value
 
 
 def fold_models(estimator, X, y, groups, cv: int = 5, rng=0) -> list:
