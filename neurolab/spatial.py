@@ -237,13 +237,18 @@ def pool_recording(rec, cell):
 
 def signal_correlation_by_distance(
     X, xyz, bin_edges_um=(0, 50, 100, 150, 200, 300, 400, 600, 800), max_neurons: int = 2000,
-    same_plane: bool = True, rng=0,
+    same_plane: bool = True, rng=0, normalise: bool = True, min_reliability: float = 0.05,
 ):
     """How similar is the tuning of two neurons, as a function of their distance?
 
-    The signal correlation of neurons i and j is the correlation, across images, of i's response to
-    the first repeat with j's response to the second (symmetrised). Noise on one trial, private or
-    shared, is independent of noise on another, so it cancels: what remains is tuning similarity.
+    The cross-repeat correlation of neurons i and j is the correlation, across images, of i's
+    response to the first repeat with j's response to the second (symmetrised). Noise on one trial,
+    private or shared, is independent of noise on another, so it cancels in the covariance; but the
+    variances in the denominator still hold the noise, so the cross-repeat correlation equals the
+    signal correlation times sqrt(rel_i * rel_j), where rel is each neuron's repeat correlation
+    (its reliability). With ``normalise`` (default) that factor is divided out, which gives the
+    signal correlation itself; neurons with reliability at or below ``min_reliability`` are left
+    out, because dividing by a near-zero reliability only amplifies noise.
 
     X: (2, n_images, n_neurons) repeats (``split_repeats``); xyz: (n_neurons, 3) positions (x, y in
     micrometres). bin_edges_um: edges of the x/y distance bins. max_neurons: a random subset of at
@@ -263,9 +268,17 @@ def signal_correlation_by_distance(
     z /= np.where(z.std(axis=1, keepdims=True) > 0, z.std(axis=1, keepdims=True), 1.0)
     corr = z[0].T @ z[1] / z.shape[1]
     corr = 0.5 * (corr + corr.T)
+    if normalise:
+        # the cross-repeat correlation is the signal correlation times sqrt(rel_i * rel_j)
+        # (rel: each neuron's own repeat correlation); undo that attenuation, and leave out
+        # neurons too unreliable for the division to mean anything
+        rel = np.diag(corr).copy()
+        ok = rel > min_reliability
+        scale = np.sqrt(np.where(ok, rel, np.nan))
+        corr = corr / np.outer(scale, scale)
     pos = xyz[idx]
     dist = np.sqrt(((pos[:, None, :2] - pos[None, :, :2]) ** 2).sum(-1))
-    pairs = np.triu(np.ones_like(dist, dtype=bool), k=1)
+    pairs = np.triu(np.ones_like(dist, dtype=bool), k=1) & np.isfinite(corr)
     if same_plane:
         plane = plane_index(xyz)[idx]
         pairs &= plane[:, None] == plane[None, :]

@@ -110,9 +110,15 @@ def test_signal_correlation_is_high_for_neighbours_when_tuning_is_smooth():
     centres, corr, counts = signal_correlation_by_distance(X, xyz, bin_edges_um=(0, 25, 200, 400), rng=rng)
     assert centres.tolist() == [12.5, 112.5, 300.0] and np.all(counts > 0)
     assert corr[0] > 0.3 and corr[0] > corr[1] > corr[2]
-    # pure noise: no signal correlation at any distance
+    # neighbours share their tuning exactly (signal correlation ~1), but every neuron is half noise
+    # (reliability 0.5): the raw cross-repeat correlation is attenuated by that factor
+    _, raw, _ = signal_correlation_by_distance(X, xyz, bin_edges_um=(0, 25, 200, 400), rng=rng,
+                                               normalise=False)
+    assert corr[0] > 0.85 and 0.35 < raw[0] < 0.6
+    # pure noise: no cross-repeat correlation at any distance
     noise = rng.standard_normal((2, n_img, n))
-    _, corr0, _ = signal_correlation_by_distance(noise, xyz, bin_edges_um=(0, 25, 400), rng=rng)
+    _, corr0, _ = signal_correlation_by_distance(noise, xyz, bin_edges_um=(0, 25, 400), rng=rng,
+                                                 normalise=False)
     assert np.all(np.abs(corr0) < 0.02)
     with pytest.raises(ValueError, match=r"\(2, n_images, n_neurons\)"):
         signal_correlation_by_distance(X[0], xyz)
