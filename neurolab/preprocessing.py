@@ -158,7 +158,9 @@ def denoise_recording(rec, n_components: int = 32, rng=0):
 
     Fits ``SpontaneousPCs(n_components)`` on ``rec.spont``, transforms ``rec.resp`` and centres it
     (``centre``). Spontaneous activity holds no stimulus, and centring uses no label, so doing this
-    once before cross-validation leaks nothing about the labels.
+    once before cross-validation leaks nothing about the labels. On synthetic data the noise-free
+    responses ``truth.clean`` go through the same transform (and are centred over images), so a
+    decoder of them is compared with decoders of the trials in the same units.
 
     Returns
     -------
@@ -170,7 +172,12 @@ def denoise_recording(rec, n_components: int = 32, rng=0):
     sp = SpontaneousPCs(n_components, rng=rng).fit(rec.spont)
     z = sp.transform(rec.resp)
     z -= z.mean(axis=0)
-    return dataclasses.replace(rec, resp=z), sp
+    truth = rec.truth
+    if truth is not None:  # the noise-free responses in the units the decoders see
+        clean = sp.transform(truth.clean)
+        clean -= clean.mean(axis=0)
+        truth = dataclasses.replace(truth, clean=clean)
+    return dataclasses.replace(rec, resp=z, truth=truth), sp
 
 
 def truncate(transformer: SpontaneousPCs, n_components: int) -> SpontaneousPCs:

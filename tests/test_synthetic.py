@@ -151,4 +151,7 @@ def test_denoise_recording_matches_transformer(smoke):
 
     den, sp = denoise_recording(smoke, 8)
     np.testing.assert_array_equal(den.resp, centre(sp.transform(smoke.resp)))
+    # the noise-free responses go through the same preprocessing (centred over images)
+    np.testing.assert_allclose(den.truth.clean, centre(sp.transform(smoke.truth.clean)), atol=1e-5)
+    assert smoke.truth.clean.min() >= 0  # the original is untouched (raw, rectified responses)
     assert den.spont is smoke.spont

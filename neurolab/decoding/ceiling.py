@@ -224,8 +224,8 @@ def ceiling_curves(
     Parameters
     ----------
     rec : Recording
-        Preprocessed as the decoders see it (e.g. ``denoise_recording``); its ``truth.clean``
-        (synthetic only) is used as it is.
+        Preprocessed as the decoders see it (e.g. ``denoise_recording``, which puts
+        ``truth.clean`` through the same preprocessing; synthetic only).
     labels : array-like of shape (2800,)
         Class of each image.
     fractions : sequence of float

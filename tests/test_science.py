@@ -1,0 +1,51 @@
+"""The science audit's fixes that code can pin, checked on the executed chapters (smoke size) and
+on the calibration script."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from notebooks import ROOT, read_glue
+
+
+def _glue(executed_chapters, stem: str) -> dict:
+    chapter = next(c for c in executed_chapters if c.stem == stem)
+    return read_glue(executed_chapters[chapter])
+
+
+@pytest.mark.slow
+def test_the_ladder_has_a_pca_rung(executed_chapters):
+    glued = _glue(executed_chapters, "09_ceiling")
+    for key in ("ch9_step_pca", "ch9_oracle_k", "ch9_n_components"):
+        assert key in glued, f"chapter 9 glues no {key}"
+    assert "PCA" in glued["ch9_gap_text"] and "every latent" in glued["ch9_gap_text"]
+    assert "fold-SEM" not in glued["ch9_avg_text"] and "paired" in glued["ch9_avg_text"]
+
+
+@pytest.mark.slow
+def test_identity_is_measured_by_the_authors_rules(executed_chapters):
+    glued = _glue(executed_chapters, "07_geometry")
+    assert {"id_acc_dot", "id_acc_z", "id_acc32"} <= set(glued)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem, keys", [("05_mousenet", ("ch5_vox_p", "ch5_chance_p")),
+                                        ("08_pointcloud", ("pc_win_p", "pc_pn_chance_p"))])
+def test_decoders_are_compared_by_paired_tests(executed_chapters, stem, keys):
+    glued = _glue(executed_chapters, stem)
+    for key in keys:
+        assert 0 < glued[key] <= 1, f"{stem}: {key} is not a p-value"
+
+
+def test_the_calibration_uses_the_notebooks_rules():
+    spec = importlib.util.spec_from_file_location("calibration", ROOT / "benchmarks" / "calibration.py")
+    calibration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibration)
+    assert "identity_accuracy_dot" in calibration.TARGETS
+    assert "signal_variance_fraction_notebook" in calibration.TARGETS
+    assert "identity_accuracy" not in calibration.TARGETS  # the correlation rule is reported, not targeted
+    measured = calibration.measure("smoke", 0)
+    for key in ("identity_accuracy_dot", "identity_accuracy_zscore", "identity_accuracy",
+                "signal_variance_fraction_notebook", "signal_variance_fraction", "alpha"):
+        assert key in measured
