@@ -141,6 +141,11 @@ def test_stimulus_zscore(loaded):
     passes(check("2.1", right, rec=loaded))
     fails_with(check("2.1", spont, rec=loaded), "spontaneous")
     fails_with(check("2.1", 0.5, rec=loaded), "DenoiseSweep")
+    wrong_axis = projection_sweep(loaded, none, [0], mean=loaded.resp.mean(1).mean() + 0 * stim_sd,
+                                  scale=np.ones_like(stim_sd))
+    feedback = check("2.1", wrong_axis, rec=loaded)
+    fails_with(feedback, "axis")
+    assert "rec.resp.mean" not in feedback.message and "std(axis=0)" not in feedback.message
 
 
 def test_random_control(loaded):

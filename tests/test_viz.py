@@ -254,3 +254,14 @@ def test_plot_spectrum_and_sweep():
         viz.plot_sweep([0, 1], {"acc": [1, 2, 3]})
     with pytest.raises(ValueError, match="ascending"):
         viz.plot_sweep([4, 1], {"acc": [1, 2]})
+
+
+def test_diverging_maps_are_centred_at_zero():
+    values = np.r_[np.linspace(-2, 10, 200)]
+    lo, hi = viz.plots.colour_limits(values, "RdBu_r")
+    assert lo == -hi and hi == pytest.approx(9.88, abs=0.05)
+    lo, hi = viz.plots.colour_limits(values, "viridis")
+    assert lo > -2 and hi < 10 and lo != -hi
+    fig = viz.neurons_3d(np.random.default_rng(0).uniform(0, 500, (200, 3)), values, colorscale="RdBu_r")
+    marker = fig.data[0].marker
+    assert marker.cmin == -marker.cmax

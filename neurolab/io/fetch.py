@@ -357,7 +357,8 @@ def _advice(filename: str, url: str, reason: str, page: str, target: Path | None
     return (
         f"Could not fetch {filename} from {url}: {reason}.\n"
         f"If you are offline or the server is down: download the file by hand from {page} and save it "
-        f"as {target}, or set NEUROLAB_DATA_URL to a mirror (a URL or a folder) that holds {filename}."
+        f"as {target} (the data cache; set NEUROLAB_DATA_DIR to use another folder), or set "
+        f"NEUROLAB_DATA_URL to a mirror (a URL or a folder) that holds {filename}."
     )
 
 

@@ -79,6 +79,20 @@ def robust_limits(values, percentiles=(1.0, 99.0)) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+DIVERGING = ("rdbu", "rdbu_r", "coolwarm", "bwr", "seismic", "piyg", "prgn", "brbg", "puor", "rdylbu",
+             "rdylbu_r", "rdgy", "spectral")
+"""Diverging colour maps: their neutral middle colour must sit at 0, so their limits are symmetric."""
+
+
+def colour_limits(values, cmap: str) -> tuple[float, float]:
+    """``robust_limits``, made symmetric around 0 for a diverging map (white = 0, not the median)."""
+    lo, hi = robust_limits(values)
+    if str(cmap).lower() in DIVERGING:
+        m = max(abs(lo), abs(hi))
+        return -m, m
+    return lo, hi
+
+
 def map_colours(values, cmap: str = "viridis", clim=None) -> np.ndarray:
     """Values -> RGBA colours (n, 4) float in [0, 1], through a matplotlib colormap.
 
@@ -91,7 +105,7 @@ def map_colours(values, cmap: str = "viridis", clim=None) -> np.ndarray:
     name = cmap if cmap in matplotlib.colormaps else str(cmap).lower()
     if name not in matplotlib.colormaps:
         raise ValueError(f"unknown colormap {cmap!r}; use a matplotlib colormap name such as 'viridis'")
-    vmin, vmax = robust_limits(values) if clim is None else (float(clim[0]), float(clim[1]))
+    vmin, vmax = colour_limits(values, cmap) if clim is None else (float(clim[0]), float(clim[1]))
     scaled = np.clip((values - vmin) / (vmax - vmin if vmax > vmin else 1.0), 0.0, 1.0)
     return matplotlib.colormaps[name](scaled)
 
@@ -149,14 +163,15 @@ def neurons_3d(
     colorscale : str
         Plotly colorscale / matplotlib colormap name ('Viridis', 'RdBu_r', ...).
     clim : (float, float), optional
-        Colour limits; default the 1st and 99th percentiles of the values drawn.
+        Colour limits; default the 1st and 99th percentiles of the values drawn, made symmetric
+        around 0 for a diverging map (``DIVERGING``), so that its middle colour means 0.
     """
     xyz, values = _checked_xyz_values(xyz, values)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     keep = subsample(len(xyz), max_points, rng)
     xyz, values = xyz[keep], values[keep]
-    vmin, vmax = robust_limits(values) if clim is None else (float(clim[0]), float(clim[1]))
+    vmin, vmax = colour_limits(values, colorscale) if clim is None else (float(clim[0]), float(clim[1]))
     if backend == "ipyvolume":
         return _neurons_ipyvolume(xyz, values, colorscale, (vmin, vmax), marker_size)
 

@@ -36,10 +36,10 @@ def _stimulus_zscore(by_stim, *, rec):
     if abs(got - accuracy(stim)) <= tol:
         return f"Identity accuracy {_pct(got)} with stimulus z-scoring."
     if abs(got - accuracy(rec.spont)) <= tol:
-        raise Wrong("`by_stim` uses the spontaneous statistics (rec.spont); take the mean and SD of each "
-                    "neuron over the stimulus responses (rec.resp, axis=0)")
-    raise Wrong("`by_stim` does not match z-scoring every neuron by its mean and SD over the image "
-                "trials (mean=rec.resp.mean(axis=0), scale=rec.resp.std(axis=0))")
+        raise Wrong("`by_stim` still uses the spontaneous statistics; the exercise asks for each "
+                    "neuron's statistics over the stimulus trials instead")
+    raise Wrong("`by_stim` does not match z-scoring every neuron by its own statistics over the "
+                "image trials: check which array the mean and the scale come from, and their axis")
 
 
 @exercise("ex-02-random-control", "2.2",
