@@ -77,7 +77,7 @@ def test_a_shared_reducer_equals_the_full_pipeline():
     assert fast.accuracy > 2 * fast.chance_accuracy and fast.p_value == pytest.approx(1 / 6)
 
 
-def test_run_models_shares_folds_and_shuffles_between_models():
+def test_cross_validate_shares_folds_and_shuffles_between_models():
     X, y, groups = _task(seed=1)
     models = {"mf": DummyClassifier(strategy="most_frequent"), "lr": LogisticRegression(max_iter=300)}
     res = cross_validate(models, X, y, groups, n_permutations={"lr": 3}, reducer=make_reducer(6))
@@ -90,7 +90,7 @@ def test_run_models_shares_folds_and_shuffles_between_models():
     assert len(res["lr"].permutation_scores) == 3 and res["lr"].seconds >= 0
 
 
-def test_run_models_in_two_worker_processes_gives_the_same_results():
+def test_cross_validate_in_two_worker_processes_gives_the_same_results():
     X, y, groups = _task(seed=2)
     models = {"mf": DummyClassifier(strategy="most_frequent"), "lr": LogisticRegression(max_iter=300),
               "knn": KNeighborsClassifier(3)}
@@ -105,7 +105,7 @@ def test_run_models_in_two_worker_processes_gives_the_same_results():
                                                                         b.chance_accuracy)
 
 
-def test_run_models_without_groups_lets_repeats_straddle_folds():
+def test_cross_validate_without_groups_lets_repeats_straddle_folds():
     """A nearest neighbour finds the other repeat of an image when folds ignore image identity."""
     rng = np.random.default_rng(0)
     n_images = 150
@@ -119,7 +119,7 @@ def test_run_models_without_groups_lets_repeats_straddle_folds():
     assert grouped.balanced_accuracy < 0.5 < leaky.balanced_accuracy
 
 
-def test_run_models_rejects_bad_input():
+def test_cross_validate_rejects_bad_input():
     X, y, groups = _task()
     with pytest.raises(ValueError, match="n_samples"):
         cross_validate({"mf": DummyClassifier()}, X[:-1], y, groups)

@@ -96,7 +96,7 @@ def plot_pooled_maps(values, xyz, plane: int, n_bins=(16, 8, 4), cmap="RdBu_r"):
     """One imaging plane as single neurons and pooled on grids, side by side.
 
     values: (n_neurons,) one number per neuron (e.g. the response to one image); xyz: (n_neurons, 3);
-    plane: the plane to draw (``neurolab.features.plane_index``); n_bins: grid sizes, one panel each
+    plane: the plane to draw (``neurolab.spatial.plane_index``); n_bins: grid sizes, one panel each
     (cells of ``grid_means``, empty cells blank). Every panel has its own symmetric colour scale and
     colour bar, since averaging shrinks the range. Returns the matplotlib Figure.
     """

@@ -13,7 +13,7 @@ def _results(name: str, value, names=None) -> Mapping:
     results = _mapping(name, value)
     for key, res in results.items():
         if not hasattr(res, "balanced_accuracy"):
-            raise Wrong(f"`{name}[{key!r}]` should be a result of run_models, got {type(res).__name__}")
+            raise Wrong(f"`{name}[{key!r}]` should be a result of cross_validate, got {type(res).__name__}")
     if names is not None:
         missing = [n for n in names if n not in results]
         if missing:
