@@ -22,7 +22,7 @@ def _results(name: str, value, names=None) -> Mapping:
 
 
 @exercise("ex-03-grouped", "3.1",
-          "a splitter that ignores images, and run_models' results with it")
+          "a splitter that ignores images, and cross_validate's results with it")
 def _grouped(trial_folds, by_trial, *, X, y, groups, by_image):
     from neurolab.teaching.pitfalls import straddle_fraction
 
@@ -37,7 +37,7 @@ def _grouped(trial_folds, by_trial, *, X, y, groups, by_image):
     results = _results("by_trial", by_trial, list(by_image))
     same = [n for n in by_image if np.array_equal(np.asarray(results[n].y_pred), np.asarray(by_image[n].y_pred))]
     if len(same) == len(by_image):
-        raise Wrong("`by_trial` has exactly the predictions of the grouped run: pass cv=trial_folds to run_models")
+        raise Wrong("`by_trial` has exactly the predictions of the grouped run: pass cv=trial_folds to cross_validate")
     return f"{_pct(leak)} of test trials have their image's other repeat in training."
 
 
