@@ -18,8 +18,8 @@ N_IMAGES = 2800
 class SyntheticTruth:
     """What generated a synthetic recording (absent from real data).
 
-    clean: (n_images, n_neurons) float32, the noise-free response to each image (after
-        ``denoise_recording``, preprocessed exactly like ``Recording.resp``).
+    clean: (n_images, n_neurons) float32, the noise-free response to each image (preprocessed
+    exactly like ``Recording.resp`` once the recording has been through ``denoise_recording``).
     latents: (n_images, n_latents) float32, each image's latent stimulus features.
     category_means: (n_classes, n_latents) float32, the latent offset added per class.
     labels: (2800,) int, the class of every image of the set (0 = 'unknown').

@@ -497,7 +497,8 @@ class PairedTest:
     difference : float
         metric(a) - metric(b), over all out-of-fold predictions pooled.
     p_value : float
-        Two-sided: (1 + #{|shuffled difference| >= |difference|}) / (1 + n_permutations).
+        Two-sided: the share, out of n_permutations + 1, of shuffles (the observed one counted)
+        whose difference is at least as large in absolute value as the observed one.
     n_permutations : int
     metric : str
     """
