@@ -147,3 +147,17 @@ def test_paired_test_detects_a_difference_and_holds_its_level():
     assert 0.0 <= np.mean(np.array(ps) < 0.05) <= 0.12
     with pytest.raises(ValueError, match="same samples"):
         paired_test(same[:-1], same, y, groups)
+
+
+def test_chance_test_pairs_a_decoder_with_the_most_frequent_answer():
+    from neurolab.decoding import chance_test, paired_test
+
+    rng = np.random.default_rng(8)
+    y = np.repeat(rng.choice([3, 5, 5, 9], 100), 2)  # class 5 is the most frequent
+    groups = np.repeat(np.arange(100), 2)
+    pred = np.where(rng.random(200) < 0.7, y, 3)
+    got = chance_test(pred, y, groups, n_permutations=99)
+    want = paired_test(pred, np.full_like(y, 5), y, groups, n_permutations=99)
+    assert got == want and got.difference > 0
+    assert chance_test(np.array(["a", "b"] * 4), np.array(["a"] * 6 + ["b"] * 2), np.arange(8),
+                       n_permutations=9).n_permutations == 9  # any label type

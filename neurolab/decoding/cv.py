@@ -37,6 +37,7 @@ from neurolab._validation import check_rng, seed_of
 __all__ = [
     "DecodeResult",
     "balanced_accuracy",
+    "chance_test",
     "comparison_table",
     "cross_validate",
     "cross_validate_decoder",
@@ -557,6 +558,21 @@ def paired_test(a, b, y, groups, metric: str = "balanced_accuracy", n_permutatio
         null[i] = score(y, np.where(swap, pred_b, pred_a)) - score(y, np.where(swap, pred_a, pred_b))
     p = (1 + np.sum(np.abs(null) >= abs(observed) - 1e-12)) / (1 + n_permutations)
     return PairedTest(float(observed), float(p), int(n_permutations), metric)
+
+
+def chance_test(a, y, groups, metric: str = "balanced_accuracy", n_permutations: int = 999,
+                rng=0) -> PairedTest:
+    """Is a decoder above chance? ``paired_test`` against always answering the most frequent class.
+
+    For a decoder too costly for its own permutation test (a network retrains per shuffle): its
+    out-of-fold answers ``a`` (DecodeResult or array of shape (n_samples,)) are paired, image by
+    image, with the answers of a decoder that ignores its input. Returns a ``PairedTest`` whose
+    ``difference`` is the decoder's score minus that answer's.
+    """
+    y = np.asarray(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    majority = np.full(y.shape, classes[np.bincount(codes).argmax()], dtype=y.dtype)
+    return paired_test(a, majority, y, groups, metric, n_permutations, rng)
 
 
 def rank_decoders(results: dict, y, groups, metric: str = "balanced_accuracy", n_permutations: int = 999,

@@ -122,9 +122,8 @@ def load_config(source) -> SweepConfig:
     else:
         import yaml
 
-        text = Path(source).read_text() if isinstance(source, Path) or "\n" not in str(source) and \
-            Path(str(source)).suffix in (".yaml", ".yml") else str(source)
-        data = yaml.safe_load(text)
+        is_file = isinstance(source, Path) or Path(str(source)).suffix in (".yaml", ".yml")
+        data = yaml.safe_load(Path(source).read_text() if is_file else str(source))
     if not isinstance(data, dict):
         raise ValueError(f"sweep config: expected a mapping with keys {', '.join(CONFIG_KEYS)}, got {data!r}")
     unknown = sorted(set(data) - set(CONFIG_KEYS))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from neurolab._store import atomic_path
 from neurolab.sweep.config import SweepConfig, load_config
 from neurolab.sweep.tasks import data_folder, prepare, run_task, task_id
 
@@ -84,9 +85,9 @@ def run_sweep(config, out, backend: str = "loky", n_jobs: int = 2, scheduler: st
         raise ValueError(f"n_jobs must be an int >= 1, got {n_jobs!r}")
     out = Path(out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps({"name": config.name, "size": config.size,
-                                                 "recordings": list(config.recordings),
-                                                 "grid": {k: list(v) for k, v in config.grid.items()}}, indent=1))
+    with atomic_path(out / "config.json") as tmp:
+        tmp.write_text(json.dumps({"name": config.name, "size": config.size, "recordings": list(config.recordings),
+                                   "grid": {k: list(v) for k, v in config.grid.items()}}, indent=1))
     tasks = config.tasks()
     done = {p.stem for p in (out / "rows").glob("*.json")}
     todo = [t for t in tasks if task_id(t) not in done]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurolab._validation import check_labels, check_rng
+from neurolab._validation import check_labels, check_rng, seed_of
 from neurolab.recording import GREY, N_IMAGES, Recording, SyntheticTruth
 
 
@@ -105,8 +105,8 @@ def make_recording(
     params = dataclasses.replace(SIZES[size], **overrides)
     _check_params(params)
     labels = check_labels(labels)
-    seed = rng if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
-    generator = check_rng(rng)
+    generator = check_rng(rng)  # refuses anything but an int seed or a Generator
+    seed = None if isinstance(rng, np.random.Generator) else seed_of(rng)
     name = f"synthetic-{size}-seed{seed}" if seed is not None else f"synthetic-{size}"
     rec = _generate(params, generator, labels, name=name, seed=seed)
     return rec if keep_grey else rec.without_grey()

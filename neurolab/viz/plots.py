@@ -318,7 +318,7 @@ def plot_planes(
     n_planes = int(plane.max()) + 1
     ncols = ncols or min(n_planes, 6)
     nrows = int(np.ceil(n_planes / ncols))
-    vmin, vmax = robust_limits(values) if clim is None else clim
+    vmin, vmax = colour_limits(values, cmap) if clim is None else clim
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(panel_size * ncols + 1.0, panel_size * nrows + 0.4), squeeze=False,
         sharex=True, sharey=True,
@@ -371,7 +371,7 @@ def plot_raster(
     if resp.ndim != 2:
         raise ValueError(f"resp must be 2-D (trials, neurons), got shape {resp.shape}")
     ax = ax or plt.subplots(figsize=(7, 3))[1]
-    vmin, vmax = robust_limits(resp) if clim is None else clim
+    vmin, vmax = colour_limits(resp, cmap) if clim is None else clim
     im = ax.imshow(resp.T, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
                    origin="lower")
     if grey is not None:
