@@ -25,11 +25,11 @@ export PATH := $(BIN):$(PATH)
 # Silences the kernel's "frozen modules" debugger warning printed at every notebook start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv data book test bench sweep clean
+.PHONY: help venv data book test bench sweep clean notebooks
 
 help:
 	@echo "make book    build the book into _build/html"
-	@echo "make student write the student and instructor notebooks into _build/notebooks"
+	@echo "make notebooks  write the student and instructor notebooks into notebooks/ (commit them)"
 	@echo "make test    run the test suite"
 	@echo "make bench   run benchmarks/run.py"
 	@echo "make sweep CONFIG=sweep.yaml OUT=results/ [DASK=1] [SCHEDULER=tcp://host:8786]"
@@ -69,13 +69,30 @@ book: venv data
 	@echo "open $(ROOT)/_build/html/index.html"
 
 # The chapters as notebooks, without executing them: a student edition (solutions replaced by
-# stubs) and an instructor edition of each, from book/_ext/editions.py. `make book` also writes them,
-# into _build/html/notebooks/, where the chapter pages link them (book/_ext/neurolab_book.py).
-.PHONY: student
-student: venv
-	cd "$(ROOT)" && "$(BIN)/python" book/_ext/editions.py --out "$(ROOT)/_build/notebooks"
+# stubs) and an instructor edition of each, from book/_ext/editions.py, written into notebooks/.
+# They are committed: Colab and Binder open them from the repository (the chapter pages' launch
+# buttons and each notebook's badges), and tests/test_student.py fails when they no longer match
+# the chapters. Run this after editing a chapter. `make book` also copies them into the site.
+.PHONY: notebooks student
+notebooks: venv
+	cd "$(ROOT)" && "$(BIN)/python" book/_ext/editions.py --out "$(ROOT)/notebooks"
+student: notebooks
 
-test: venv data
+# axe-core, the accessibility checker the browser test runs on every page of the built book
+# (tests/test_browser.py reads it from here, or from $NEUROLAB_AXE_JS). Needs npm; without it the
+# accessibility test skips outside CI and fails in CI.
+AXE_VERSION := 4.14.1
+AXE_JS := $(VENV)/axe/node_modules/axe-core/axe.min.js
+.PHONY: axe
+axe: $(AXE_JS)
+$(AXE_JS):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix "$(VENV)/axe" axe-core@$(AXE_VERSION); \
+	else \
+	  echo "note: npm not found, so axe-core is not installed; the accessibility test will skip" >&2; \
+	fi
+
+test: venv data axe
 	cd "$(ROOT)" && "$(BIN)/ruff" check .
 	cd "$(ROOT)" && "$(BIN)/python" -m pytest $(PYTEST_ARGS)
 

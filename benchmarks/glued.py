@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "book" / "_ext"))  # the book's build tooling (notebooks.py)
-from notebooks import SMOKE_PARAMS, execute_chapter, read_glue, toc_chapters  # noqa: E402
+sys.path.insert(0, str(ROOT / "book" / "_ext"))  # the book's build tooling (chapter_runner.py)
+from chapter_runner import SMOKE_PARAMS, execute_chapter, read_glue, toc_chapters  # noqa: E402
 
 RECORD = ROOT / "benchmarks" / "results" / "glued_smoke.json"
 

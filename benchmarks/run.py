@@ -30,7 +30,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "book" / "_ext"))  # the book's build tooling (notebooks.py)
+sys.path.insert(0, str(ROOT / "book" / "_ext"))  # the book's build tooling (chapter_runner.py)
 RESULTS = ROOT / "benchmarks" / "results" / "benchmarks.json"
 TRAINS_A_NETWORK = {"05_mousenet", "08_pointcloud", "09_ceiling"}
 SECTIONS = ("chapters", "book", "kernels", "scaling", "sweep")
@@ -70,7 +70,7 @@ def timed(fn, *args, repeat: int = 1, **kwargs):
 # ---------------------------------------------------------------------------------------- chapters
 def bench_chapters(sizes=("smoke", "full"), only=None) -> list[dict]:
     """Each chapter (or those named in ``only``) at each size, in a fresh process."""
-    from notebooks import toc_chapters
+    from chapter_runner import toc_chapters
 
     chapters = [c for c in toc_chapters() if not only or c.stem in only]
     rows = []

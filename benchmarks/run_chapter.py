@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/run_chapter.py CHAPTER.md SIZE OUT.ipynb
 
-SIZE 'smoke' runs with the test suite's parameters (book/_ext/notebooks.py SMOKE_PARAMS), any other size
+SIZE 'smoke' runs with the test suite's parameters (book/_ext/chapter_runner.py SMOKE_PARAMS), any other size
 with the chapter's defaults but SIZE.
 Prints one JSON line: {"chapter", "size", "seconds", "peak_gb"}. The peak is the largest resident
 set of any process this one waited for (the notebook kernel), read from getrusage(RUSAGE_CHILDREN),
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))  # build tooling
-from notebooks import SMOKE_PARAMS, execute_chapter  # noqa: E402
+from chapter_runner import SMOKE_PARAMS, execute_chapter  # noqa: E402
 
 
 def main() -> None:

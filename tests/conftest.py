@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from notebooks import ROOT, SMOKE_PARAMS, ExecutedChapters, toc_chapters
+from chapter_runner import ROOT, SMOKE_PARAMS, ExecutedChapters, toc_chapters
 
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "book", "chapters")
 BUILD_TIMEOUT_S = 900
@@ -52,3 +52,15 @@ def built_book(tmp_path_factory, executed_chapters) -> Path:
     log = (run.stdout + run.stderr)[-6000:]
     assert run.returncode == 0, f"jupyter-book build failed ({run.returncode}):\n{log}"
     return src / "_build" / "html"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """axe-core's figures per page, when the browser test ran (tests/test_browser.py)."""
+    figures = getattr(sys.modules.get("test_browser"), "AXE_FIGURES", None)
+    if not figures:
+        return
+    terminalreporter.section("axe-core violations per page (critical / serious / moderate / minor)")
+    for page, counts in sorted(figures.items()):
+        terminalreporter.line(
+            f"{page:40s} {counts['critical']:3d} {counts['serious']:3d} {counts['moderate']:3d} {counts['minor']:3d}"
+        )

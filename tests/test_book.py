@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebooks import ROOT, TOC, toc_chapters, toc_files
+from chapter_runner import ROOT, TOC, toc_chapters, toc_files
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from notebooks import (
+from chapter_runner import (
     CHAPTERS_DIR,
     ROOT,
     chapter_parameters,

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from notebooks import toc_chapters
+from chapter_runner import toc_chapters
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 
 from neurolab.decoding import category_task, cross_validate
@@ -92,6 +92,29 @@ def test_an_unanswered_stub_is_feedback_not_an_error():
     assert "not answered yet" in repr(feedback) and "best20" in repr(feedback)
     partly = check("ex-01-counting", n_shown=np.ones(3), grey_trials=..., istim=np.arange(3))
     assert "grey_trials" in partly.message and "n_shown" not in partly.message
+
+
+MALFORMED = [None, "0.5", [[1, 2], [3]], {"answer": 1}, np.zeros((2, 3, 4)), np.array([np.nan]), object()]
+
+
+@pytest.mark.parametrize("number, label", exercises())
+def test_a_malformed_answer_is_feedback_never_a_traceback(number, label, loaded):
+    """Every checker, given answers of the wrong type or shape (and the chapter objects it needs,
+    the smoke recording where it takes one), answers ✗ with a hint instead of raising."""
+    info = describe(label)
+    given = {name: loaded if name == "rec" else SimpleNamespace() for name in info["given"]}
+    for bad in MALFORMED:
+        answers = {name: bad for name in info["answers"]}
+        feedback = check(label, **answers, **given)
+        assert not feedback and feedback.answered, f"{number}: {bad!r} gave {feedback}"
+        assert repr(feedback).startswith("✗") and feedback.message
+
+
+def test_a_malformed_answer_says_what_it_is():
+    feedback = check("2.1", np.zeros((3, 4)), rec=SimpleNamespace())
+    assert "could not be checked" in feedback.message or "DenoiseSweep" in feedback.message
+    odd = check("ex-01-reliable", {"a": 1}, rel=np.arange(100.0))
+    assert not odd and "best20" in odd.message
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import os
 import shutil
 
 import pytest
-from notebooks import ROOT, execute_chapter, first_output_text, read_glue, self_check_verdicts, toc_chapters
+from chapter_runner import ROOT, execute_chapter, first_output_text, read_glue, self_check_verdicts, toc_chapters
 
 from neurolab.io import load_classes, write_recording
 from neurolab.io.fetch import recording_filename

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from notebooks import ROOT, read_glue
+from chapter_runner import ROOT, read_glue
 
 
 def _glue(executed_chapters, stem: str) -> dict:

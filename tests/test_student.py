@@ -21,15 +21,17 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from chapter_runner import CELL_TIMEOUT_S, KERNEL, ROOT, SMOKE_PARAMS, chapter_parameters, read_chapter, toc_chapters
 from editions import (
+    NOTEBOOKS_DIR,
     derived_stub,
+    launch_urls,
     make_instructor_notebook,
     make_student_notebook,
     read_repository,
     write_notebooks,
 )
 from nbclient import NotebookClient
-from notebooks import CELL_TIMEOUT_S, KERNEL, ROOT, SMOKE_PARAMS, chapter_parameters, read_chapter, toc_chapters
 from papermill.parameterize import parameterize_notebook
 
 TOC_CHAPTERS = toc_chapters()
@@ -157,10 +159,17 @@ def test_student_notebook_has_one_stub_per_exercise(chapter):
     nb = make_student_notebook(chapter)
     stubs = stub_cells(nb)
     assert [label for _, label in stubs] == labels, f"{chapter.name}: stubs {stubs}, exercises {labels}"
-    for index, label in stubs:
-        question = nb.cells[index - 1]
-        asks = re.search(rf":label:\s*{re.escape(label)}\s*$", question.source, re.M)
+    from neurolab.teaching.exercises import describe
+
+    for k, (index, label) in enumerate(stubs, start=1):
+        before = index - 1
+        while _is_prose_cell(nb.cells[before]):  # a question that quotes a number is a show() cell
+            before -= 1
+        question = nb.cells[before]
+        number = f"{int(chapter.stem[:2])}.{k}"
+        asks = re.search(rf"^### Exercise {re.escape(number)}: \S", question.source, re.M)
         assert question.cell_type == "markdown" and asks, f"{chapter.name}: {label}'s stub is not after its question"
+        assert describe(label)["number"] == number, f"{label}: the notebook's number is not check()'s"
         assert nb.cells[index].source.rstrip().endswith(
             f'raise NotImplementedError("Exercise {label}: write your solution here")'
         )
@@ -190,7 +199,7 @@ def test_editions_start_with_colab_install(chapter):
     student, instructor = make_student_notebook(chapter), make_instructor_notebook(chapter)
     assert student.cells[0].cell_type == "markdown"
     assert "from neurolab.teaching.exercises import check" in student.cells[0].source
-    for install in (student.cells[1], instructor.cells[0]):
+    for install in (student.cells[1], instructor.cells[1]):
         assert install.cell_type == "code"
         assert '"google.colab" in sys.modules' in install.source
         assert f'pip install -q "neurolab[course] @ git+{url}@{branch}"' in install.source
@@ -198,11 +207,73 @@ def test_editions_start_with_colab_install(chapter):
 
 
 @pytest.mark.parametrize("chapter", TOC_CHAPTERS, ids=chapter_id)
+def test_editions_open_with_their_badges(chapter):
+    """The first cell of each edition carries its own "Open in Colab" and Binder badges (the
+    committed notebook's address) and links the other edition."""
+    url, branch = REPOSITORY
+    for make, edition, other in (
+        (make_student_notebook, "student", "instructor"),
+        (make_instructor_notebook, "instructor", "student"),
+    ):
+        first = make(chapter).cells[0]
+        assert first.cell_type == "markdown"
+        own, theirs = launch_urls(url, branch, chapter.stem, edition), launch_urls(url, branch, chapter.stem, other)
+        assert f"]({own['colab']})" in first.source and f"]({own['binder']})" in first.source
+        assert "colab-badge.svg" in first.source
+        assert f"({theirs['colab']})" in first.source and f"({theirs['binder']})" in first.source
+        assert own["colab"].endswith(f"/blob/{branch}/{NOTEBOOKS_DIR}/{edition}/{chapter.stem}.ipynb")
+
+
+def _is_prose_cell(cell) -> bool:
+    return cell.get("metadata", {}).get("neurolab", {}).get("role") == "prose"
+
+
+@pytest.mark.parametrize("chapter", TOC_CHAPTERS, ids=chapter_id)
 def test_instructor_notebook_is_the_chapter(chapter):
+    """The instructor edition runs exactly the chapter's code, in order; only the prose changes."""
     instructor = make_instructor_notebook(chapter)
     source = read_chapter(chapter)
-    assert [c.source for c in instructor.cells[1:]] == [c.source for c in source.cells]
-    assert [c.cell_type for c in instructor.cells[1:]] == [c.cell_type for c in source.cells]
+    code = [c.source for c in instructor.cells[2:] if c.cell_type == "code" and not _is_prose_cell(c)]
+    assert code == [c.source for c in source.cells if c.cell_type == "code"]
+
+
+RAW_MYST = re.compile(r"\{glue|\{cite|:label:|\{exercise\}|\{solution-(start|end)\}|\{note\}|^\s*\(\S+\)=\s*$", re.M)
+"""MyST that Jupyter, JupyterLab and Colab would show raw."""
+
+
+def raw_myst(nb: nbformat.NotebookNode) -> list[str]:
+    """Raw MyST in a notebook's prose, prose cells' code and outputs (the chapter's own code cells
+    are Python and may hold braces of their own)."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        texts = [cell.source] if cell.cell_type == "markdown" or _is_prose_cell(cell) else []
+        texts += [_text(o) + str(o.get("data", {}).get("text/markdown", "")) for o in cell.get("outputs", [])]
+        for text in texts:
+            found += [f"cell {index}: {m.group(0)!r}" for m in RAW_MYST.finditer(text)]
+    return found
+
+
+@pytest.mark.parametrize("chapter", TOC_CHAPTERS, ids=chapter_id)
+def test_editions_hold_no_raw_myst(chapter):
+    """No raw {glue, {cite, :label: or directive in either edition: numbers are show() cells,
+    citations author-year text with a reference list, exercises headings."""
+    for make in (make_student_notebook, make_instructor_notebook):
+        nb = make(chapter)
+        assert not raw_myst(nb), f"{chapter.name} ({make.__name__}): {raw_myst(nb)[:5]}"
+        if "{cite}" in chapter.read_text():
+            assert nb.cells[-1].source.startswith("## References\n"), f"{chapter.name}: no reference list"
+
+
+def test_committed_notebooks_match_the_chapters(tmp_path):
+    """notebooks/ (what Colab and Binder open) holds exactly the editions of the chapters in _toc.yml,
+    as editions.py writes them now: run `make notebooks` after editing a chapter."""
+    fresh = write_notebooks(TOC_CHAPTERS, tmp_path)
+    committed = ROOT / NOTEBOOKS_DIR
+    expected = {p.relative_to(tmp_path).as_posix() for p in fresh}
+    present = {p.relative_to(committed).as_posix() for p in committed.rglob("*.ipynb")}
+    assert present == expected, f"notebooks/ holds {sorted(present ^ expected)} too many or too few: run make notebooks"
+    stale = [name for name in sorted(expected) if (committed / name).read_text() != (tmp_path / name).read_text()]
+    assert not stale, f"notebooks/ is out of date for {stale}: run `make notebooks` and commit"
 
 
 def _bound(tree: ast.AST) -> set[str]:
@@ -322,6 +393,13 @@ def test_student_notebook_runs_with_only_the_stubs_failing(chapter, executed_stu
         f"{chapter.name}: errors other than the stubs' NotImplementedError (a cell that needs an "
         f"exercise's solution is a chapter bug): {unexpected}"
     )
+    assert not raw_myst(nb), f"{chapter.name}: raw MyST in the executed student edition: {raw_myst(nb)[:5]}"
+    from neurolab.teaching.glue import PENDING
+
+    waiting = [i for i, c in enumerate(nb.cells) if _is_prose_cell(c) and PENDING in json.dumps(c.get("outputs", []))]
+    assert not waiting, f"{chapter.name}: prose cells {waiting} still wait for a value at the end of the run"
+    shown = [c for c in nb.cells if _is_prose_cell(c)]
+    assert all(any("text/markdown" in o.get("data", {}) for o in c.outputs) for c in shown)
     silent = set(stubs.values()) - set(raised)
     assert sorted(raised) == sorted(stubs.values()), f"{chapter.name}: stubs that did not raise: {silent}"
     for index, label in stubs.items():
@@ -437,6 +515,8 @@ def test_toy_student_edition(toy_book):
     assert "print(len(counts))" in text
     install = nb.cells[1].source
     assert '"neurolab[course] @ git+https://github.com/example/course@dev"' in install
+    assert "### Exercise 99.1: Backtick fences, a derived stub" in text
+    assert "### Exercise 99.2: Four backticks, colon fences, a given stub" in text
     stubs = stub_cells(nb)
     assert [label for _, label in stubs] == ["ex-99-derived", "ex-99-given"]
     derived, given = (nb.cells[i].source for i, _ in stubs)
@@ -468,6 +548,63 @@ def test_toy_instructor_edition_and_stable_output(toy_book, tmp_path):
     ]
     for a, b in zip(first, second):
         assert a.read_text() == b.read_text(), "the same chapter must give the same notebook"
+
+
+PROSE = (
+    FRONT
+    + """
+(sec-toy)=
+## Numbers
+
+The accuracy was {glue:text}`acc:.1%` on {glue:text}`n:,` trials {cite}`stringer2019high`, so
+$\\frac{a}{b}$ keeps its braces.
+
+```{note}
+A note with {glue:md}`verdict`.
+```
+
+Plain prose, no numbers {cite}`qi2017pointnet`.
+"""
+)
+
+
+def _show_template(cell) -> str:
+    call = ast.parse(cell.source).body[-1].value
+    assert getattr(call.func, "id", None) == "show"
+    return ast.literal_eval(call.args[0])
+
+
+def test_prose_reads_in_notebooks(toy_book):
+    """Glued numbers become show() templates that render with the run's values; citations become
+    author-year text with a reference list; a note a block quote; a heading stays Markdown."""
+    from IPython.display import Markdown
+
+    from neurolab.teaching.glue import render
+
+    (toy_book / "book").mkdir()
+    shutil.copy2(ROOT / "book" / "references.bib", toy_book / "book" / "references.bib")
+    chapter = toy_book / "chapters" / "98_prose.md"
+    chapter.write_text(PROSE)
+    nb = make_instructor_notebook(chapter)
+    assert not raw_myst(nb), raw_myst(nb)
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert "## Numbers" in markdown[1] and "sec-toy" not in "".join(markdown)
+    assert "Plain prose, no numbers (Qi et al., 2017)." in "".join(markdown)
+    prose = [c for c in nb.cells if _is_prose_cell(c)]
+    assert len(prose) == 1 and prose[0].metadata["jupyter"]["source_hidden"]
+    values = {"acc": 0.41234, "n": 1000, "verdict": Markdown("**clear**")}
+    text, missing = render(_show_template(prose[0]), values)
+    assert not missing
+    assert text.strip() == (
+        "The accuracy was 41.2% on 1,000 trials (Stringer et al., 2019), so\n$\\frac{a}{b}$ keeps its braces."
+        "\n\n> **Note.**\n>\n> A note with **clear**."
+    )
+    assert render(_show_template(prose[0]), {"n": 5})[1] == ["acc", "verdict"]
+    references = nb.cells[-1].source
+    assert references.startswith("## References") and "Carsen Stringer" in references and "Qi" in references
+    chapter.write_text(FRONT + "\nSee {ref}`sec-toy`.\n")
+    with pytest.raises(ValueError, match=r"\{ref\} role"):
+        make_student_notebook(chapter)
 
 
 def test_executed_notebook_gives_the_same_editions(toy_book):
@@ -524,7 +661,7 @@ def test_command_line_writes_both_editions(toy_book):
     )
     assert run.returncode == 0, run.stderr
     for edition in ("student", "instructor"):
-        written = toy_book / "_build" / "notebooks" / edition / "99_toy.ipynb"
+        written = toy_book / NOTEBOOKS_DIR / edition / "99_toy.ipynb"
         assert json.loads(written.read_text())["nbformat"] == 4
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from notebooks import ROOT, read_chapter, toc_chapters
+from chapter_runner import ROOT, read_chapter, toc_chapters
 
 MAX_CHAPTER_LINE = 88
 """Characters per line of chapter code (code cells and exercise stubs): the book's code column and

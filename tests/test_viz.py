@@ -130,17 +130,28 @@ def test_show_plotly_emits_a_div_without_the_library(cloud, monkeypatch):
     _headless(monkeypatch)
     assert viz.plotly_mode() == "book"
     xyz, values = cloud
-    fig = viz.neurons_3d(xyz, values, max_points=200)
+    fig = viz.neurons_3d(xyz, values, max_points=200, title="one response")
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
     monkeypatch.setattr(type(fig), "show", lambda self, renderer=None: pytest.fail("fig.show() in book mode"))
-    assert viz.show_plotly(fig) is None
+    assert viz.show_plotly(fig, alt="Neurons as points & coloured by their response.") is None
     ((bundle, raw),) = shown
     assert raw and set(bundle) == {"text/html"}  # myst-nb fails the -W build on unknown mime types
     html = bundle["text/html"]
     assert "plotly-graph-div" in html and "Plotly.newPlot" in html
     assert "cdn.plot.ly" not in html and "* plotly.js v" not in html and "<html" not in html
     assert len(html) < 100_000  # 200 points: a few tens of kB, not the 4 MB library
+    # a text alternative: the figure is labelled (title and alt) and captioned (alt)
+    assert 'aria-label="one response. Neurons as points &amp; coloured by their response."' in html
+    assert "<figcaption>Neurons as points &amp; coloured by their response.</figcaption>" in html
+
+
+def test_show_plotly_needs_a_title_and_a_text_alternative(cloud):
+    xyz, values = cloud
+    with pytest.raises(ValueError, match="alt="):
+        viz.show_plotly(viz.neurons_3d(xyz, values, max_points=20, title="t"), alt=" ")
+    with pytest.raises(ValueError, match="title"):
+        viz.show_plotly(viz.neurons_3d(xyz, values, max_points=20), alt="points")
 
 
 @pytest.mark.parametrize(
@@ -155,11 +166,11 @@ def test_show_plotly_uses_fig_show_when_live_or_asked(cloud, monkeypatch, env, r
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     xyz, values = cloud
-    fig = viz.neurons_3d(xyz, values, max_points=20)
+    fig = viz.neurons_3d(xyz, values, max_points=20, title="t")
     calls = []
     monkeypatch.setattr(type(fig), "show", lambda self, renderer=None: calls.append(renderer))
     monkeypatch.setattr(IPython.display, "display", lambda *a, **k: pytest.fail("static HTML when live"))
-    viz.show_plotly(fig, renderer=renderer)
+    viz.show_plotly(fig, alt="points", renderer=renderer)
     assert calls == [renderer]
 
 

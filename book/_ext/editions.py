@@ -49,9 +49,15 @@ that is used afterwards becomes a ``def`` with the same signature and an empty b
 chapter already defined before the exercise is listed in a comment instead of being set to ``...``,
 so that running the untouched stub never clobbers the chapter's own variables.
 
-Command line (``make student``)::
+Both editions also make the prose readable outside the book (``readable``): glued numbers become
+small ``show(...)`` cells that print the paragraph with the learner's own values
+(``neurolab.teaching.glue``), citations author-year text with a reference list at the end, each
+exercise a heading with its number and title. Each notebook opens with "Open in Colab" and Binder
+badges (``launch_urls``) for itself and a link to the other edition.
 
-    python book/_ext/editions.py                  # chapters of _toc.yml -> _build/notebooks/
+Command line (``make notebooks``; the notebooks are committed under ``notebooks/``)::
+
+    python book/_ext/editions.py                  # chapters of _toc.yml -> notebooks/
     python book/_ext/editions.py --out DIR chapters/02_denoising.md
 
 This module needs only nbformat, jupytext and PyYAML (all installed with the book's tools).
@@ -159,6 +165,34 @@ def install_command(url: str, branch: str) -> str:
     """``pip install "neurolab[course] @ git+URL@BRANCH"``: the course package and what the chapters
     need (``COURSE_EXTRA`` of pyproject.toml, lower bounds only)."""
     return f'pip install "neurolab[{COURSE_EXTRA}] @ git+{url}@{branch}"'
+
+
+NOTEBOOKS_DIR = "notebooks"
+"""Folder of the repository (and of the built site) that holds ``student/`` and ``instructor/``
+notebooks, one per chapter: the stable address Colab and Binder open."""
+
+EDITIONS = ("student", "instructor")
+
+
+def notebook_path(stem: str, edition: str) -> str:
+    """``notebooks/<edition>/<stem>.ipynb``: where a chapter's edition lives in the repository."""
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {EDITIONS}, not {edition!r}")
+    return f"{NOTEBOOKS_DIR}/{edition}/{stem}.ipynb"
+
+
+def launch_urls(url: str, branch: str, stem: str, edition: str) -> dict[str, str]:
+    """{"colab": ..., "binder": ...}: the addresses that open a chapter's notebook (``edition``:
+    "student" or "instructor") from the course's GitHub repository ``url`` at ``branch``."""
+    match = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?", url)
+    if not match:
+        raise ValueError(f"repository.url must be a GitHub repository (https://github.com/ORG/REPO), not {url!r}")
+    org, repo = match.groups()
+    path = notebook_path(stem, edition)
+    return {
+        "colab": f"https://colab.research.google.com/github/{org}/{repo}/blob/{branch}/{path}",
+        "binder": f"https://mybinder.org/v2/gh/{org}/{repo}/{branch}?urlpath=lab/tree/{path}",
+    }
 
 
 def colab_install_source(url: str, branch: str) -> str:
@@ -436,6 +470,289 @@ def _check_cell(label: str, calls: list[str]) -> nbformat.NotebookNode:
 
 
 # ---------------------------------------------------------------------------------------------
+# Prose that reads in Jupyter, JupyterLab, Colab and Binder (no MyST roles or directives)
+
+_ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<arg>[^`]*)`")
+_GLUE_ROLES = ("glue:text", "glue:md", "glue", "glue:")
+_TARGET = re.compile(r"^\s*\([\w-]+\)=\s*$")
+_TITLE_HINT = "# @title"
+"""Colab shows a cell that starts with ``# @title`` as its title, code hidden (``cellView: form``)."""
+
+SHOW_IMPORT = "from neurolab.teaching.glue import show"
+"""The import every prose cell with numbers starts with (``neurolab.teaching.glue.show``)."""
+
+
+def _bibtex_value(text: str, start: int) -> tuple[str, int]:
+    """The value at ``text[start]`` ({...} with nested braces, "...", or a bare word) and the end."""
+    if text[start] == "{":
+        depth, i = 0, start
+        while i < len(text):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                return text[start + 1 : i], i + 1
+            i += 1
+        raise ValueError("unbalanced braces in a BibTeX value")
+    if text[start] == '"':
+        end = text.index('"', start + 1)
+        return text[start + 1 : end], end + 1
+    match = re.match(r"[\w.-]+", text[start:])
+    return (match.group(0) if match else ""), start + (match.end() if match else 0)
+
+
+def read_bibtex(path: str | Path) -> dict[str, dict[str, str]]:
+    """{key: {field: value}} of a BibTeX file (fields lower-cased, braces removed): enough for the
+    notebooks' author-year citations and reference lists."""
+    text = Path(path).read_text(encoding="utf-8")
+    entries: dict[str, dict[str, str]] = {}
+    for match in re.finditer(r"@(\w+)\s*\{\s*([^,\s]+)\s*,", text):
+        fields: dict[str, str] = {"type": match.group(1).lower()}
+        i = match.end()
+        while True:
+            field_match = re.compile(r"\s*(\w+)\s*=\s*").match(text, i)
+            if not field_match:
+                break
+            value, i = _bibtex_value(text, field_match.end())
+            fields[field_match.group(1).lower()] = re.sub(r"\s+", " ", value.replace("{", "").replace("}", ""))
+            comma = re.compile(r"\s*,").match(text, i)
+            if not comma:
+                break
+            i = comma.end()
+        entries[match.group(2)] = fields
+    return entries
+
+
+def _surnames(entry: dict[str, str]) -> list[str]:
+    names = [name.strip() for name in entry.get("author", "").split(" and ") if name.strip()]
+    return [name.split(",")[0].strip() if "," in name else name.split()[-1] for name in names]
+
+
+def cite_text(keys: Sequence[str], bibliography: dict[str, dict[str, str]], where: str = "") -> str:
+    """'(Stringer et al., 2019; Deng et al., 2009)': an author-year citation of BibTeX keys."""
+    parts = []
+    for key in keys:
+        if key not in bibliography:
+            raise ValueError(f"{where}: {{cite}} of {key!r}, which book/references.bib does not define")
+        entry = bibliography[key]
+        names = _surnames(entry) or [entry.get("title", key)]
+        who = names[0] if len(names) == 1 else f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al."
+        parts.append(f"{who}, {entry.get('year', 'n.d.')}")
+    return "(" + "; ".join(parts) + ")"
+
+
+def reference_text(entry: dict[str, str]) -> str:
+    """One entry of a reference list, in Markdown."""
+    names = [name.strip() for name in entry.get("author", "").split(" and ") if name.strip()]
+    names = [" ".join(reversed([part.strip() for part in name.split(",", 1)])) for name in names]
+    authors = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1] if names else ""
+    venue = entry.get("journal") or entry.get("booktitle") or entry.get("howpublished") or entry.get("publisher", "")
+    doi = entry.get("doi")
+    link = f" [doi:{doi}](https://doi.org/{doi})" if doi else (f" <{entry['url']}>" if entry.get("url") else "")
+    parts = [f"{authors} ({entry.get('year', 'n.d.')}).", f"*{entry.get('title', '')}*."]
+    if venue:
+        parts.append(f"{venue}.")
+    return " ".join(parts) + link
+
+
+@dataclass
+class _Prose:
+    """What converting a chapter's prose needs: exercise numbers and titles, the bibliography, and
+    the keys cited so far (for the reference list at the end)."""
+
+    chapter: str
+    bibliography: dict[str, dict[str, str]]
+    exercises: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (number, title)
+    cited: list[str] = field(default_factory=list)
+
+
+def _exercises_of(nb: nbformat.NotebookNode, chapter: str) -> dict[str, tuple[str, str]]:
+    """{label: (number, title)}: the k-th exercise of chapter N is number "N.k", as ``check`` knows it."""
+    found: dict[str, tuple[str, str]] = {}
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.split("\n")
+        for i, line in enumerate(lines):
+            match = _DIRECTIVE.match(line)
+            if match and match["name"] == "exercise":
+                label = next((m.group(1) for m in (re.match(r"^\s*:label:\s*(\S+)", x) for x in lines[i + 1 :]) if m), "")
+                found[label] = (f"{chapter}.{len(found) + 1}", match["arg"])
+    return found
+
+
+def _directives_to_markdown(source: str, prose: _Prose, where: str) -> str:
+    """MyST directives of a prose cell as plain Markdown: an exercise becomes a heading with its
+    number and title, a solution's start a bold line, a note a block quote; labels and targets go."""
+    out: list[str] = []
+    stack: list[tuple[str, str]] = []  # (directive name, fence) of the open directives
+    lines = source.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        match = _DIRECTIVE.match(line)
+        if match:
+            name, arg = match["name"], match["arg"]
+            options: dict[str, str] = {}
+            i += 1
+            while i < len(lines) and _OPTION.match(lines[i]):
+                key, _, value = lines[i].strip()[1:].partition(":")
+                options[key] = value.strip()
+                i += 1
+            if name == "exercise":
+                number, title = prose.exercises.get(options.get("label", ""), ("", arg))
+                out += [f"### Exercise {number}: {title}".replace("Exercise :", "Exercise:"), ""]
+            elif name == "solution-start":
+                number, title = prose.exercises.get(arg.strip(), ("", ""))
+                out += [f"**Solution to exercise {number}** ({title})", ""]
+            elif name == "solution-end":
+                pass
+            elif name in ("note", "tip", "warning", "important", "admonition", "caution"):
+                heading = arg if name == "admonition" else name.capitalize()
+                out += [f"> **{heading}.**", ">"]
+            else:
+                raise ValueError(f"{where}: the notebooks cannot show a {{{name}}} directive; add it to editions.py")
+            stack.append((name, match["fence"]))
+            continue
+        if stack and _closes(line, stack[-1][1]):
+            stack.pop()
+            i += 1
+            continue
+        if _TARGET.match(line):
+            i += 1
+            continue
+        quoted = any(name in ("note", "tip", "warning", "important", "admonition", "caution") for name, _ in stack)
+        out.append(f"> {line}".rstrip() if quoted else line)
+        i += 1
+    return "\n".join(out)
+
+
+def _roles(text: str, prose: _Prose, where: str, template: bool) -> str:
+    """Citations as author-year text; glue roles as ``str.format`` fields when ``template``
+    (literal braces doubled), any other role an error."""
+    pieces, last = [], 0
+    for match in _ROLE.finditer(text):
+        role, arg = match["role"], match["arg"]
+        plain = text[last : match.start()]
+        pieces.append(plain.replace("{", "{{").replace("}", "}}") if template else plain)
+        last = match.end()
+        if role in ("cite", "cite:p", "cite:t"):
+            keys = [key.strip() for key in arg.split(",") if key.strip()]
+            prose.cited += [key for key in keys if key not in prose.cited]
+            cited = cite_text(keys, prose.bibliography, where)
+            pieces.append(cited.replace("{", "{{").replace("}", "}}") if template else cited)
+        elif role in _GLUE_ROLES:
+            name, _, spec = arg.partition(":")
+            if not name.isidentifier():
+                raise ValueError(f"{where}: glued name {name!r} is not a Python identifier")
+            if role == "glue:md" and spec:
+                spec = ""  # {glue:md}`name:format` names a Markdown flavour, not a number format
+            pieces.append("{" + name + (f":{spec}" if spec else "") + "}")
+        else:
+            raise ValueError(f"{where}: the notebooks cannot show the {{{role}}} role; add it to editions.py")
+    tail = text[last:]
+    pieces.append(tail.replace("{", "{{").replace("}", "}}") if template else tail)
+    return "".join(pieces)
+
+
+def _blocks(text: str) -> list[str]:
+    """A Markdown text cut into blocks at blank lines, never inside a fenced block or $$ math."""
+    blocks, current, fence, math = [], [], None, False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if fence is None and re.match(r"^(`{3,}|~{3,})", stripped):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        elif fence is None and stripped.count("$$") % 2 == 1:
+            math = not math  # a display-math block opens or closes on this line
+        if not stripped and fence is None and not math:
+            if current:
+                blocks.append("\n".join(current))
+            current = []
+        else:
+            current.append(line)
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def _show_cell(template: str) -> nbformat.NotebookNode:
+    literal = f'r"""\n{template}\n"""'
+    if '"""' in template or template.endswith("\\"):
+        literal = repr(template)
+    source = f"{_TITLE_HINT} Text with the numbers of your run\n{SHOW_IMPORT}\n\nshow({literal})"
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata = nbformat.NotebookNode(
+        {
+            "cellView": "form",  # Colab: the title shows, the code stays folded
+            "jupyter": {"source_hidden": True},  # JupyterLab and Notebook 7: input collapsed
+            "tags": ["hide-input"],
+            META_KEY: {"role": "prose"},
+        }
+    )
+    return cell
+
+
+def _prose_cells(cell: nbformat.NotebookNode, prose: _Prose, where: str) -> list[nbformat.NotebookNode]:
+    """A chapter's markdown cell as notebook cells: Markdown where the text holds no glued value,
+    a ``show(...)`` cell for each run of blocks that does (so a heading stays a heading)."""
+    text = _directives_to_markdown(cell.source, prose, where)
+    cells: list[nbformat.NotebookNode] = []
+    group: list[str] = []
+    group_glued: bool | None = None
+
+    def flush() -> None:
+        if not group:
+            return
+        joined = "\n\n".join(group)
+        if group_glued:
+            cells.append(_show_cell(_roles(joined, prose, where, template=True)))
+        else:
+            markdown = nbformat.v4.new_markdown_cell(_roles(joined, prose, where, template=False))
+            markdown.metadata = copy.deepcopy(cell.get("metadata", {}))
+            cells.append(markdown)
+        group.clear()
+
+    for block in _blocks(text):
+        glued = any(match["role"] in _GLUE_ROLES for match in _ROLE.finditer(block))
+        if group and glued != group_glued:
+            flush()
+        group.append(block)
+        group_glued = glued
+    flush()
+    return cells
+
+
+def _references_cell(prose: _Prose) -> nbformat.NotebookNode | None:
+    if not prose.cited:
+        return None
+    items = [f"- {reference_text(prose.bibliography[key])}" for key in prose.cited]
+    cell = nbformat.v4.new_markdown_cell("## References\n\n" + "\n".join(items))
+    cell.metadata = nbformat.NotebookNode({META_KEY: {"role": "references"}})
+    return cell
+
+
+def _bibliography(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        bib = find_config(path).parent / "book" / "references.bib"
+    except FileNotFoundError:
+        return {}
+    return read_bibtex(bib) if bib.is_file() else {}
+
+
+def readable(cells: list, prose: _Prose, source: Path) -> list:
+    """Every markdown cell of ``cells`` converted for notebooks (see ``_prose_cells``), a reference
+    list appended when the chapter cites; other items pass through."""
+    out = []
+    for index, cell in enumerate(cells):
+        if isinstance(cell, nbformat.NotebookNode) and cell.cell_type == "markdown":
+            out += _prose_cells(cell, prose, f"{source} (cell {index})")
+        else:
+            out.append(cell)
+    references = _references_cell(prose)
+    return out + ([references] if references is not None else [])
+
+
+# ---------------------------------------------------------------------------------------------
 # The two editions
 
 
@@ -471,15 +788,13 @@ def _finish(nb: nbformat.NotebookNode, cells: list, head: list) -> nbformat.Note
     return out
 
 
-def _colab_cell(path: Path, repository: tuple[str, str] | None) -> nbformat.NotebookNode:
-    try:
-        config = find_config(path)
-    except FileNotFoundError:
-        if repository is None:
-            raise
-        config = None
-    if repository is None:
-        repository = read_repository(config)
+def _repository(path: Path, repository: tuple[str, str] | None) -> tuple[str, str]:
+    if repository is not None:
+        return repository
+    return read_repository(find_config(path))
+
+
+def _colab_cell(repository: tuple[str, str]) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(colab_install_source(*repository))
     cell.metadata = nbformat.NotebookNode({META_KEY: {"role": "colab-install"}})
     return cell
@@ -490,13 +805,31 @@ def _chapter_number(path: Path) -> str:
     return str(int(match.group(1))) if match else path.stem
 
 
-def _edition_note(path: Path, labels: list[str]) -> nbformat.NotebookNode:
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+
+
+def _badges(path: Path, repository: tuple[str, str], edition: str) -> str:
+    """The "Open in Colab" and Binder badges of this edition, and links to the other one."""
+    here = launch_urls(*repository, path.stem, edition)
+    other_edition = "instructor" if edition == "student" else "student"
+    other = launch_urls(*repository, path.stem, other_edition)
+    return (
+        f"[![Open this notebook in Colab]({COLAB_BADGE})]({here['colab']}) "
+        f"[![Open this notebook on Binder]({BINDER_BADGE})]({here['binder']})\n\n"
+        f"The {other_edition} edition: [Colab]({other['colab']}) \u00b7 [Binder]({other['binder']})"
+    )
+
+
+def _edition_note(path: Path, labels: list[str], repository: tuple[str, str]) -> nbformat.NotebookNode:
     example = labels[0] if labels else "ex-NN-name"
     cell = nbformat.v4.new_markdown_cell(
+        f"{_badges(path, repository, 'student')}\n\n"
         f"**Student edition of chapter {_chapter_number(path)}.** The worked solutions are left out: "
         f"after each exercise's question, a code cell raises `NotImplementedError` until you replace it "
         f"with your own code (it names what to compute). Run the notebook from the top; the cells after "
-        f"an exercise do not need its answer.\n\n"
+        f"an exercise do not need its answer. Cells titled \u201cText with the numbers of your run\u201d "
+        f"show the prose with the values your own run computed.\n\n"
         f"After each stub, a cell checks your answer with `check` (`from neurolab.teaching.exercises import "
         f'check`, for example `check("{example}", ...)`): it says \u2713 when the answer is right, or '
         f"\u2717 with a hint at what is wrong, without showing the solution; before you answer it says "
@@ -506,26 +839,47 @@ def _edition_note(path: Path, labels: list[str]) -> nbformat.NotebookNode:
     return cell
 
 
+def _instructor_note(path: Path, repository: tuple[str, str]) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_markdown_cell(
+        f"{_badges(path, repository, 'instructor')}\n\n"
+        f"**Instructor edition of chapter {_chapter_number(path)}**, with the worked solutions. "
+        f"Cells titled \u201cText with the numbers of your run\u201d show the prose with the values "
+        f"this run computed."
+    )
+    cell.metadata = nbformat.NotebookNode({META_KEY: {"role": "edition-note"}})
+    return cell
+
+
+def _prose(path: Path, nb: nbformat.NotebookNode) -> _Prose:
+    chapter = _chapter_number(path)
+    return _Prose(chapter, _bibliography(path), _exercises_of(nb, chapter))
+
+
 def make_instructor_notebook(md_path: str | Path, repository: tuple[str, str] | None = None) -> nbformat.NotebookNode:
-    """The chapter as a notebook, solutions included, after a Colab install cell.
+    """The chapter as a notebook, solutions included, after its badges and a Colab install cell;
+    the prose made readable outside the book (``readable``).
 
     ``repository``: (url, branch) of the course's repository; by default read from the
     ``_config.yml`` above ``md_path``. ``md_path`` may also be an executed .ipynb of the chapter:
     its outputs and papermill's injected parameters are dropped.
     """
     path = Path(md_path)
+    repository = _repository(path, repository)
     nb = _read(path)
     cells = [_clean(cell) for cell in nb.cells if not _is_injected(cell)]
-    return _finish(nb, cells, [_colab_cell(path, repository)])
+    cells = readable(cells, _prose(path, nb), path)
+    return _finish(nb, cells, [_instructor_note(path, repository), _colab_cell(repository)])
 
 
 def make_student_notebook(md_path: str | Path, repository: tuple[str, str] | None = None) -> nbformat.NotebookNode:
     """The chapter with every solution replaced by one stub cell per exercise (see the module's
-    docstring), after a note on the edition and a Colab install cell. Arguments as
-    :func:`make_instructor_notebook`."""
+    docstring), after a note on the edition and a Colab install cell; the prose made readable
+    outside the book (``readable``). Arguments as :func:`make_instructor_notebook`."""
     path = Path(md_path)
+    repository = _repository(path, repository)
     nb = _read(path)
     nb.cells = [cell for cell in nb.cells if not _is_injected(cell)]
+    prose = _prose(path, nb)
     items = _split(nb, path)
 
     # For the derived stubs: the code after each solution, and what the chapter binds before it.
@@ -568,7 +922,8 @@ def make_student_notebook(md_path: str | Path, repository: tuple[str, str] | Non
             tree = _parse(item.source)
             if tree is not None:
                 defined |= _all_bound(tree)
-    return _finish(nb, cells, [_edition_note(path, labels), _colab_cell(path, repository)])
+    cells = readable(cells, prose, path)
+    return _finish(nb, cells, [_edition_note(path, labels, repository), _colab_cell(repository)])
 
 
 def write_notebooks(
@@ -600,10 +955,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("chapters", nargs="*", type=Path, help="chapter sources (default: those in _toc.yml)")
     parser.add_argument("--root", type=Path, default=Path("."), help="the book's folder, with _toc.yml (default: .)")
-    parser.add_argument("--out", type=Path, help="output folder (default: <root>/_build/notebooks)")
+    parser.add_argument("--out", type=Path, help=f"output folder (default: <root>/{NOTEBOOKS_DIR})")
     args = parser.parse_args(argv)
     chapters = args.chapters or toc_chapters(args.root / "_toc.yml")
-    out = args.out or args.root / "_build" / "notebooks"
+    out = args.out or args.root / NOTEBOOKS_DIR
     written = write_notebooks(chapters, out)
     print(f"wrote {len(written) // 2} student and {len(written) // 2} instructor notebooks into {out}")
     return 0

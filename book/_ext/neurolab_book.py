@@ -24,6 +24,20 @@
    from a fresh ``localStorage``. Duplicate scripts are dropped from each page, and an empty mode
    is set to "auto" (the theme's own default) before the theme's deferred script reads it.
 
+6. Launch buttons that open the notebooks. Jupyter Book's Colab and Binder buttons point at a
+   page's source file, a chapter's ``.md``, which Colab cannot open. On chapter pages the rocket
+   menu is rewritten to open the committed student notebook (``notebooks/student/<chapter>.ipynb``
+   in the repository, ``editions.launch_urls``) on Colab and Binder, with the instructor edition
+   one entry further down.
+
+7. Pages for everyone. ``static/neurolab.css`` keeps every page from scrolling sideways on a
+   390 px phone (long inline code and API signatures wrap; wide tables scroll in their own box).
+   After the build each page's HTML gets three fixes of the theme stack's markup that axe-core
+   flags as serious or critical (``ACCESSIBILITY_FIXES``): a button or disclosure whose
+   ``aria-label`` hides its visible text (the search field, myst-nb's "Show code cell source"),
+   icons with ``title`` inside the colour-mode button (decorative, so ``aria-hidden``), and the
+   bibliography's ``role="list"`` that holds no list items.
+
 4. Student and instructor notebooks, linked from every chapter. At the end of an HTML build the
    notebooks of each chapter (``editions.py`` beside this file: the student edition with one stub per
    exercise and no solutions, the instructor edition with them) are written to
@@ -39,6 +53,7 @@ from __future__ import annotations
 import filecmp
 import html
 import posixpath
+import re
 import shutil
 from pathlib import Path
 
@@ -178,8 +193,8 @@ def _link_chapter_notebooks(app: Sphinx, doctree: nodes.document, docname: str) 
         f'<p>Download the <a class="reference external" href="{href["student"]}" download>student '
         f"notebook</a> (the exercises are yours to solve: each one's cell raises an error until you "
         f'do) or the <a class="reference external" href="{href["instructor"]}" download>instructor '
-        f"notebook</a> (with the solutions). Open it in Jupyter, or upload it to Colab: its first "
-        f"cell installs the course package there.</p>"
+        f"notebook</a> (with the solutions), or open it on Colab or Binder from the rocket menu at the "
+        f"top of the page: its first cell installs the course package on Colab.</p>"
     )
     box = nodes.admonition("", classes=["tip", "neurolab-notebooks"])
     box += nodes.title("", "Run this chapter yourself")
@@ -189,6 +204,90 @@ def _link_chapter_notebooks(app: Sphinx, doctree: nodes.document, docname: str) 
         section.insert(1, box)
     else:
         doctree.insert(0, box)
+
+
+LAUNCH_GROUP = "launch-buttons"
+"""The label sphinx-book-theme gives its rocket menu in ``context["header_buttons"]``."""
+
+
+def _launch_chapter_notebooks(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """On a chapter page, the rocket menu's Colab and Binder entries open the chapter's notebooks."""
+    if not _is_chapter(pagename):
+        return
+    from editions import launch_urls  # beside this file
+
+    theme = app.config.html_theme_options or {}
+    url, branch = theme.get("repository_url", "").rstrip("/"), theme.get("repository_branch", "main")
+    if not url:
+        return
+    stem = posixpath.basename(pagename)
+    for group in context.get("header_buttons", []):
+        if group.get("label") != LAUNCH_GROUP:
+            continue
+        icons = {button["text"]: button.get("icon") for button in group.get("buttons", [])}
+        buttons = []
+        for edition, suffix in (("student", ""), ("instructor", ", instructor")):
+            urls = launch_urls(url, branch, stem, edition)
+            for service, text in (("colab", "Colab"), ("binder", "Binder")):
+                buttons.append(
+                    {
+                        "type": "link",
+                        "text": f"{text}{suffix}",
+                        "tooltip": f"Open the {edition} notebook on {text}",
+                        "icon": icons.get(text) or f"_static/images/logo_{service}.svg",
+                        "url": urls[service],
+                        "label": f"launch-{service}-{edition}",
+                    }
+                )
+        group["buttons"] = buttons
+
+
+STATIC_DIR = Path(__file__).parent / "static"
+CSS_FILE = "neurolab.css"
+
+ACCESSIBILITY_FIXES = (
+    # myst-nb's hide-input toggle: the visible "Show code cell source" is its name
+    ('<summary aria-label="Toggle hidden content">', "<summary>"),
+    # the search field shows "Search Ctrl+K": let that text be its name
+    (
+        '<button class="btn search-button-field search-button__button pst-js-only" title="Search" aria-label="Search"',
+        '<button class="btn search-button-field search-button__button pst-js-only" title="Search"',
+    ),
+    # the colour-mode button is named "Color mode"; its three icons are decoration, and their
+    # titles ("Light", "Dark", ...), which Font Awesome turns into <title> elements, contradict it
+    (r'<i (?:aria-hidden="true" )?class="theme-switch ([^"]*)" data-mode="(\w+)"\s+title="[^"]*"></i>',
+     r'<i aria-hidden="true" class="theme-switch \1" data-mode="\2"></i>'),
+    # docutils' citation list holds citations, not list items
+    ('<div role="list" class="citation-list">', '<div class="citation-list">'),
+    # and each citation's role doc-biblioentry is deprecated in ARIA 1.2 (axe: minor)
+    (' role="doc-biblioentry"', ""),
+)
+"""(before, after) applied to every built HTML page (see item 7 above); a ``before`` that starts with
+``<i `` is a regular expression, the others plain text."""
+
+
+def accessible_html(text: str) -> str:
+    """A page's HTML with ``ACCESSIBILITY_FIXES`` applied."""
+    for before, after in ACCESSIBILITY_FIXES:
+        if before.startswith("<i "):
+            text = re.sub(before, after, text)
+        else:
+            text = text.replace(before, after)
+    return text
+
+
+def _add_static(app: Sphinx) -> None:
+    app.config.html_static_path = [*app.config.html_static_path, str(STATIC_DIR)]
+
+
+def _fix_accessibility(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        fixed = accessible_html(text)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
 
 
 def _write_chapter_notebooks(app: Sphinx, exception: Exception | None) -> None:
@@ -217,7 +316,12 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _use_local_mathjax)
     app.connect("build-finished", _copy_mathjax)
     app.connect("doctree-resolved", _link_chapter_notebooks)
+    # After sphinx-book-theme's add_launch_buttons (priority 501) has built the rocket menu.
+    app.connect("html-page-context", _launch_chapter_notebooks, priority=502)
     app.connect("build-finished", _write_chapter_notebooks)
+    app.connect("builder-inited", _add_static)
+    app.add_css_file(CSS_FILE)
+    app.connect("build-finished", _fix_accessibility)
     plotly_js_source()  # fail at start-up, not after executing every notebook
     mathjax_source()
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -266,8 +266,13 @@ def plotly_mode() -> str:
     return "book"
 
 
-def show_plotly(fig, renderer: str | None = None):
+def show_plotly(fig, alt: str, renderer: str | None = None):
     """Display a plotly figure so that it works both in the built book and in a live notebook.
+
+    ``alt`` is the figure's text alternative: one or two sentences saying what it shows (what the
+    points are, what the colour means, what to notice), for a reader who cannot see it. In the book
+    it labels the figure for screen readers (``aria-label``) and is printed under it as its
+    caption; the figure must also carry a title (``fig.layout.title``).
 
     In the book (``plotly_mode() == 'book'``: the notebook is executed headless, its outputs become
     a static page) plotly.js must be neither inlined into every page (~4.6 MB each) nor fetched from
@@ -284,13 +289,25 @@ def show_plotly(fig, renderer: str | None = None):
     except Colab's. ``renderer`` forces ``fig.show(renderer=renderer)`` anywhere, e.g. 'notebook'
     for the classic notebook, or 'browser'. Returns None, like ``fig.show()``.
     """
+    import html as html_lib
+
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("show_plotly needs alt=: a sentence saying what the figure shows")
+    title = getattr(getattr(fig.layout, "title", None), "text", None)
+    if not title:
+        raise ValueError("show_plotly: give the figure a title (fig.update_layout(title=...))")
     if renderer is not None or plotly_mode() == "live":
         fig.show(renderer=renderer)
         return None
     from IPython.display import display
 
     config = {"displaylogo": False, "responsive": True}
-    html = fig.to_html(include_plotlyjs=False, full_html=False, config=config)
+    body = fig.to_html(include_plotlyjs=False, full_html=False, config=config)
+    label = html_lib.escape(f"{title}. {alt.strip()}", quote=True)
+    html = (
+        f'<figure class="neurolab-3d" role="group" aria-label="{label}">{body}'
+        f"<figcaption>{html_lib.escape(alt.strip())}</figcaption></figure>"
+    )
     display({"text/html": html}, raw=True)
     return None
 

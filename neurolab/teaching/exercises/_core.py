@@ -14,7 +14,8 @@ index, the wrong chance level ...). A checker recomputes what it can from the gi
 works on whatever data the chapter ran on, synthetic or real.
 
 An answer still ``...`` (the student edition's stub) gives "not answered yet", never an exception:
-a wrong answer is feedback, not an error. Calling ``check`` with an unknown exercise or without an
+a wrong answer is feedback, not an error, and so is a malformed one (a list instead of an array, the
+wrong shape or axis, a string): ✗ with what the answer is and what to compare, never a traceback. Calling ``check`` with an unknown exercise or without an
 object it needs raises (``KeyError`` / ``TypeError``): that is a mistake in the call, not in the
 answer.
 """
@@ -148,7 +149,28 @@ def check(exercise: str, *answer, **values) -> Feedback:
         verified = c.func(**values)
     except Wrong as wrong:
         return Feedback(c.label, c.number, False, str(wrong))
+    except Exception as error:  # noqa: BLE001 - a malformed answer is feedback, never a traceback
+        return Feedback(c.label, c.number, False, _malformed(c, values, error))
     return Feedback(c.label, c.number, True, f"correct. {verified}".strip())
+
+
+def _describe_value(value) -> str:
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"{type(value).__name__} of shape {tuple(shape)}"
+    if isinstance(value, (list, tuple, dict, set)):
+        return f"{type(value).__name__} of length {len(value)}"
+    return type(value).__name__
+
+
+def _malformed(c: _Checker, values: dict, error: Exception) -> str:
+    """The hint for an answer the checker could not even use (wrong type, shape or axis)."""
+    given = ", ".join(f"`{name}` is a {_describe_value(values[name])}" for name in c.answers)
+    what = f" The question: {c.question}" if c.question else ""
+    return (
+        f"this answer could not be checked ({type(error).__name__}: {str(error)[:160]}). "
+        f"Here {given}: compare its type and shape with what the exercise asks for.{what}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,6 +210,8 @@ def _indices(name: str, value, n: int) -> np.ndarray:
 def _number(name: str, value, lo: float = -np.inf, hi: float = np.inf) -> float:
     if hasattr(value, "accuracy") and hasattr(value, "balanced_accuracy"):
         raise Wrong(f"`{name}` is a result object; give the number (e.g. its .balanced_accuracy)")
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise Wrong(f"`{name}` should be a number, got {type(value).__name__} {value!r}")
     try:
         x = float(value)
     except (TypeError, ValueError):

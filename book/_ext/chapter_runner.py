@@ -16,7 +16,7 @@ import nbformat
 import papermill
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]  # book/_ext/notebooks.py -> the repository
+ROOT = Path(__file__).resolve().parents[2]  # book/_ext/chapter_runner.py -> the repository
 CHAPTERS_DIR = ROOT / "chapters"
 TOC = ROOT / "_toc.yml"
 
