@@ -161,3 +161,24 @@ def test_chance_test_pairs_a_decoder_with_the_most_frequent_answer():
     assert got == want and got.difference > 0
     assert chance_test(np.array(["a", "b"] * 4), np.array(["a"] * 6 + ["b"] * 2), np.arange(8),
                        n_permutations=9).n_permutations == 9  # any label type
+
+
+def test_ridge_logistic_cv_is_an_l2_model_with_one_chosen_strength():
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from neurolab.decoding import chosen_c, ridge_logistic_cv
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 30)
+    X = rng.normal(size=(90, 5)) + y[:, None]
+    model = ridge_logistic_cv(
+        Cs=[0.01, 1.0, 100.0], cv=StratifiedKFold(3), scoring="neg_log_loss", max_iter=200
+    )
+    params = model.get_params()
+    assert params.get("penalty") == "l2" or tuple(params.get("l1_ratios") or ()) == (0.0,)
+    pipe = make_pipeline(StandardScaler(), model).fit(X, y)
+    assert chosen_c(pipe) in (0.01, 1.0, 100.0) and chosen_c(pipe[-1]) == chosen_c(pipe)
+    with pytest.raises(Exception, match="not fitted"):
+        chosen_c(ridge_logistic_cv(Cs=[1.0], cv=3))

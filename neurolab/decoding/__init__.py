@@ -51,9 +51,11 @@ from neurolab.decoding.estimators import (
     CorrelationNearestNeighbour,
     LabelEncoded,
     SerialLogisticRegression,
+    chosen_c,
     linear_decoder,
     linear_parameters,
     make_reducer,
+    ridge_logistic_cv,
     tabular_models,
 )
 from neurolab.decoding.identity import (
@@ -111,6 +113,8 @@ __all__ = [
     "sem",
     "shuffle_identity",
     "single_threaded",
+    "chosen_c",
+    "ridge_logistic_cv",
     "tabular_models",
     "truth_task",
 ]

@@ -7,6 +7,8 @@
   penalty scaled to the number of features, fitted on one thread.
 * ``CorrelationNearestNeighbour``: a 1-nearest-neighbour classifier that memorises trials.
 * ``CachedPCA``: a PCA that remembers fits and projections of identical data (permutation tests).
+* ``ridge_logistic_cv`` / ``chosen_c``: logistic regression with its L2 strength chosen by an inner
+  cross-validation, the same model on every scikit-learn the course supports (1.6 and later).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.decomposition import PCA
 from sklearn.dummy import DummyClassifier
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
@@ -36,8 +38,10 @@ __all__ = [
     "LabelEncoded",
     "SerialLogisticRegression",
     "linear_decoder",
+    "chosen_c",
     "linear_parameters",
     "make_reducer",
+    "ridge_logistic_cv",
     "tabular_models",
 ]
 
@@ -169,6 +173,61 @@ def linear_decoder(n_features: int, strength: float = 10.0, tol: float = 1e-2, m
     return make_pipeline(
         StandardScaler(), SerialLogisticRegression(C=strength / n_features, tol=tol, max_iter=max_iter)
     )
+
+
+def ridge_logistic_cv(Cs, cv, *, scoring="neg_log_loss", **kwargs):
+    """Logistic regression with an L2 penalty, its strength chosen among ``Cs`` by an inner ``cv``.
+
+    On scikit-learn 1.8 and later this is ``LogisticRegressionCV`` (``l1_ratios=(0,)``,
+    ``use_legacy_attributes=False``: one chosen ``C_``). Earlier versions (Colab's 1.6) break on an
+    inner fold that lacks a class, which the course's small classes produce; there it is the same
+    model built from parts: ``GridSearchCV`` over ``LogisticRegression(C)`` with the same folds and
+    score (the log loss over all classes, :func:`neg_log_loss_all_classes`), refitted on all the
+    data with the chosen ``C``. Read the chosen strength with :func:`chosen_c` on either.
+
+    Parameters
+    ----------
+    Cs : sequence of float, or int
+        Candidate inverse strengths (an int ``n``: ``n`` values from 1e-4 to 1e4, as scikit-learn).
+    cv : int or cross-validation splitter
+        The inner folds.
+    scoring : str
+        Only ``"neg_log_loss"`` and ``"accuracy"`` are translated for the older versions.
+    **kwargs
+        ``max_iter``, ``tol``, ... of the logistic regression.
+    """
+    import inspect
+
+    from sklearn.model_selection import GridSearchCV
+
+    if "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters:  # >= 1.8
+        return LogisticRegressionCV(Cs=Cs, cv=cv, scoring=scoring, l1_ratios=(0.0,),
+                                    use_legacy_attributes=False, **kwargs)
+    grid = np.logspace(-4, 4, Cs) if isinstance(Cs, (int, np.integer)) else np.asarray(Cs, dtype=float)
+    scorer = {"neg_log_loss": neg_log_loss_all_classes, "accuracy": "accuracy"}[scoring]
+    return GridSearchCV(LogisticRegression(**kwargs), {"C": list(grid)}, cv=cv, scoring=scorer, refit=True)
+
+
+def neg_log_loss_all_classes(estimator, X, y) -> float:
+    """Scorer: minus the log loss over every class of ``y`` and of the model, a class the model
+    never saw getting probability ~0, so that a fold lacking a class scores instead of raising."""
+    from sklearn.metrics import log_loss
+
+    proba, classes = estimator.predict_proba(X), estimator.classes_
+    labels = np.union1d(classes, y)
+    full = np.full((len(proba), len(labels)), 1e-15)
+    full[:, np.searchsorted(labels, classes)] = proba
+    return -log_loss(y, full / full.sum(axis=1, keepdims=True), labels=labels)
+
+
+def chosen_c(model) -> float:
+    """The regularisation strength chosen by a fitted :func:`ridge_logistic_cv` model (or a
+    pipeline ending in one): one number, whichever scikit-learn fitted it."""
+    final = model[-1] if isinstance(model, Pipeline) else model
+    if hasattr(final, "best_params_"):
+        return float(final.best_params_["C"])
+    check_is_fitted(final, "C_")
+    return float(np.ravel(final.C_)[0])
 
 
 def linear_parameters(n_features: int, n_classes: int) -> int:
