@@ -19,6 +19,7 @@ Usage: python benchmarks/calibration.py [--size full] [--seed 0]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import resource
@@ -33,18 +34,21 @@ from neurolab.geometry import cvpca, powerlaw, repeat_reliability, signal_varian
 from neurolab.io import load_classes
 from neurolab.preprocessing import denoise_recording
 from neurolab.recording import split_repeats
-from neurolab.synthetic import make_recording
+from neurolab.synthetic import SyntheticParams, make_recording
 
 TARGETS = {  # name: (low, high, value the reference's own rule prints on real data)
-    "alpha": (0.9, 1.1, "0.974 on M170714_MP032_2017-09-14, ranks 12-500 (powerlaws.ipynb); "
-                        "0.96-1.09 across recordings (paper)"),
-    "identity_accuracy_dot": (0.30, 0.55, "0.412 on M170714_MP032_2017-09-14 with the dot-product rule "
+    "alpha": (0.92, 1.02, "0.974 on M170714_MP032_2017-09-14, ranks 12-500 (powerlaws.ipynb); "
+                          "0.96-1.09 across recordings (paper)"),
+    "identity_accuracy_dot": (0.37, 0.45, "0.412 on M170714_MP032_2017-09-14 with the dot-product rule "
                                           "(powerlaws.ipynb)"),
-    "signal_variance_fraction_notebook": (0.10, 0.25, "0.165 on M170714_MP032_2017-09-14, mean over neurons "
+    "signal_variance_fraction_notebook": (0.14, 0.19, "0.165 on M170714_MP032_2017-09-14, mean over neurons "
                                                       "of the repeat correlation (powerlaws.ipynb)"),
     "generation_seconds": (0.0, 30.0, "target"),
     "generation_peak_gb": (0.0, 3.0, "target"),
 }
+"""The ranges are about +-10 % around the notebook's values: the twin is calibrated to them (the
+generator's info_noise and private_var were chosen so); the other measured numbers (the
+correlation and decode2800 rules, the population signal-variance ratio) are reported, not targets."""
 RESULTS = Path(__file__).resolve().parent / "results" / "calibration.json"
 
 
@@ -97,6 +101,8 @@ def main(argv=None) -> int:
     report = {
         "size": args.size,
         "seed": args.seed,
+        # the generator's settings it was measured with (a test checks they are still the defaults)
+        "params": dataclasses.asdict(SyntheticParams()),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip() + f", python {platform.python_version()}",
         "measured": values,
         "checks": checks,

@@ -29,6 +29,7 @@ __all__ = [
     "grid_cells",
     "grid_groups",
     "grid_means",
+    "grid_table",
     "group_sizes",
     "normalise_positions",
     "plane_index",
@@ -213,6 +214,22 @@ def grid_means(values, xyz, n_bins: int, n_planes: int | None = None) -> np.ndar
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     return means.reshape(shape)
+
+
+def grid_table(resp, xyz, n_bins: int, n_planes: int | None = None) -> np.ndarray:
+    """Responses as a table with one column per grid cell: (n_trials, n_neurons) -> (n_trials, n_cells).
+
+    Column ``(p * n_bins + i) * n_bins + j`` is the mean response of the neurons of plane ``p`` in
+    x bin ``i`` and y bin ``j`` (``grid_cells``); a cell with no neuron is 0, as the write-up's
+    tables filled it. The columns mean the same place in every recording, but not the same neurons:
+    two mice's tables can be stacked row-wise, and then one column holds different neurons in each.
+    """
+    cell, shape = grid_cells(xyz, n_bins, n_planes)
+    resp = np.asarray(resp, dtype=np.float32)
+    if resp.ndim != 2 or resp.shape[1] != len(cell):
+        raise ValueError(f"resp must have shape (n_trials, {len(cell)}), got {resp.shape}")
+    pool = _averaging_matrix(cell, int(np.prod(shape)))
+    return np.ascontiguousarray(np.asarray(pool @ resp.T, dtype=np.float32).T)
 
 
 def pool_recording(rec, cell):

@@ -201,13 +201,31 @@ def test_chance_levels_and_verdict():
     assert levels == pytest.approx(
         {"n_classes": 3, "most_frequent": 0.6, "uniform": 1 / 3, "stratified": 0.36 + 0.09 + 0.01}
     )
-    # the majority classifier looks above chance against 1/n, and is at chance against the right bar
-    assert pitfalls.verdict(0.6, 0.0, levels["uniform"]) == "above chance"
-    assert pitfalls.verdict(0.6, 0.0, levels["most_frequent"]) == "at chance"
-    assert pitfalls.verdict(0.8, 0.01, 0.6, honest=0.7, honest_sem=0.01) == "above chance, inflated"
-    assert pitfalls.verdict(0.65, 0.01, 0.6, honest=0.7, honest_sem=0.01) == "above chance, deflated"
-    assert pitfalls.verdict(0.705, 0.01, 0.6, honest=0.7, honest_sem=0.01) == "above chance, as honest"
-    assert pitfalls.verdict(0.4, 0.01, 0.6) == "below chance"
+    # paired tests image by image: a pipeline right on 90% of 200 images against one right on 60%
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(200), 2)
+    y = rng.integers(0, 3, size=400)
+    y[:150] = 0  # class 0 is the largest: the majority answer is right on its share
+    good = np.where(rng.random(400) < 0.9, y, (y + 1) % 3)
+    fair = np.where(rng.random(400) < 0.6, y, (y + 1) % 3)
+    vs_chance, vs_fair = pitfalls.accuracy_tests(good, y, groups, reference=fair, n_permutations=199)
+    assert pitfalls.verdict(vs_chance, vs_fair) == "above chance, inflated"
+    vs_chance, vs_good = pitfalls.accuracy_tests(fair, y, groups, reference=good, n_permutations=199)
+    assert pitfalls.verdict(vs_chance, vs_good).endswith("deflated")
+    same = pitfalls.accuracy_tests(good, y, groups, reference=good.copy(), n_permutations=199)
+    assert pitfalls.verdict(*same) == "above chance, as honest"
+    majority = np.zeros(400, dtype=y.dtype)
+    assert pitfalls.verdict(pitfalls.accuracy_tests(majority, y, groups)[0]) == "at chance"
+    # labels that differ (a shifted copy) are compared through what each pipeline got right
+    shifted = np.roll(y, 2)
+    vs_chance, vs_ref = pitfalls.accuracy_tests(good, shifted, groups, reference=good, y_reference=y,
+                                                n_permutations=199)
+    assert vs_ref.difference < 0 and pitfalls.verdict(vs_chance, vs_ref).endswith("deflated")
+    # too few permutations can never count at alpha = 0.05
+    few = pitfalls.accuracy_tests(good, y, groups, reference=fair, n_permutations=9)
+    assert pitfalls.verdict(*few) == "at chance, as honest"
+    with pytest.raises(ValueError, match="same samples"):
+        pitfalls.accuracy_tests(good, y, groups, reference=fair[:10])
 
 
 # ----------------------------------------------------------------------------- chapter 7 helpers

@@ -4,6 +4,7 @@ on the calibration script."""
 from __future__ import annotations
 
 import importlib.util
+import json
 
 import pytest
 from chapter_runner import ROOT, read_glue
@@ -49,3 +50,19 @@ def test_the_calibration_uses_the_notebooks_rules():
     for key in ("identity_accuracy_dot", "identity_accuracy_zscore", "identity_accuracy",
                 "signal_variance_fraction_notebook", "signal_variance_fraction", "alpha"):
         assert key in measured
+
+
+def test_the_recorded_calibration_is_current_and_on_target():
+    """benchmarks/results/calibration.json (shown on the Statistics page) was measured with the
+    generator's current settings, and every target is inside its range."""
+    import dataclasses
+
+    from neurolab.synthetic import SyntheticParams
+
+    report = json.loads((ROOT / "benchmarks" / "results" / "calibration.json").read_text())
+    assert report["size"] == "full"
+    assert report["params"] == json.loads(json.dumps(dataclasses.asdict(SyntheticParams()))), (
+        "the generator changed since the calibration: run python benchmarks/calibration.py"
+    )
+    for name in ("alpha", "identity_accuracy_dot", "signal_variance_fraction_notebook"):
+        assert report["checks"][name]["ok"], (name, report["checks"][name])

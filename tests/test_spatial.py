@@ -166,3 +166,20 @@ def test_plot_helpers_draw_every_panel(layout):
     assert sum(1 for ax in fig.axes if ax.get_images()) == 33
     with pytest.raises(ValueError, match="no neuron"):
         plot_pooled_maps(resp[0], xyz, plane=40)
+
+
+def test_grid_table_has_one_fixed_column_per_cell():
+    from neurolab.spatial import grid_cells, grid_table
+
+    rng = np.random.default_rng(0)
+    xyz = np.c_[rng.uniform(0, 1000, 300), rng.uniform(0, 1000, 300), rng.choice([0.0, 35.0], 300)]
+    resp = rng.normal(size=(20, 300)).astype(np.float32)
+    table = grid_table(resp, xyz, 4, n_planes=2)
+    assert table.shape == (20, 2 * 4 * 4)
+    cell, _ = grid_cells(xyz, 4, 2)
+    for c in (0, 7, 31):
+        members = cell == c
+        expected = resp[:, members].mean(axis=1) if members.any() else np.zeros(20)
+        assert np.allclose(table[:, c], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="resp must have shape"):
+        grid_table(resp[:, :10], xyz, 4)

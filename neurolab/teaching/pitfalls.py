@@ -15,7 +15,8 @@ prove that it does exactly that and nothing else:
   any decoder on given folds).
 * ``task_with_grey_class``: grey-screen trials kept as one more "category".
 * ``chance_levels``: the three chance levels that get confused (most frequent, uniform, stratified).
-* ``verdict``: one phrase for a score against its chance level and against the honest pipeline.
+* ``accuracy_tests`` and ``verdict``: paired tests of a pipeline against its chance level and the
+  honest pipeline (image by image, never error bars), and one phrase that sums them up.
 
 The honest analyses these are compared with live in the library (``neurolab.decoding``,
 ``neurolab.geometry``); this module holds only the mistakes.
@@ -39,6 +40,8 @@ __all__ = [
     "shifted_labels",
     "straddle_fraction",
     "task_with_grey_class",
+    "accuracy_tests",
+    "shared_samples",
     "verdict",
     "zero_fill_bug",
 ]
@@ -221,25 +224,68 @@ def chance_levels(y) -> dict:
     }
 
 
-def verdict(score: float, sem: float, chance: float, honest: float | None = None,
-            honest_sem: float = 0.0, n_sem: float = 2.0) -> str:
-    """One phrase for a cross-validated score: against its chance level, then against the honest one.
+def accuracy_tests(result, y, groups, reference=None, y_reference=None, n_permutations: int = 999,
+                   rng=0):
+    """Paired tests of one pipeline's accuracy: against always answering its most frequent class,
+    and against a reference pipeline on the same samples (their labels may differ, e.g. shifted).
 
-    score, sem: mean and standard error over folds; chance: the right chance level for that score.
-    honest, honest_sem: the honest pipeline's score (None to skip the comparison).
-    A difference counts when it exceeds ``n_sem`` combined standard errors. Returns e.g.
-    'above chance, inflated' or 'at chance'.
+    result, reference: DecodeResult (or out-of-fold predictions) on the same samples, in the same
+    order; y, y_reference: the labels each was scored against (``y_reference`` defaults to ``y``);
+    groups: image of each sample (an image's repeats are swapped together). Each test swaps, image
+    by image, whether each sample was answered right by one pipeline or the other
+    (``neurolab.decoding.paired_test`` on the two correctness vectors), so it compares accuracies
+    even when the two pipelines were scored against different labels.
+
+    Returns (vs_chance, vs_reference): two ``PairedTest`` (the second None without a reference).
     """
-    sem = float(sem) if np.isfinite(sem) else 0.0
-    words = "above chance" if score - chance > n_sem * sem else "at chance"
-    if score < chance - n_sem * sem:
-        words = "below chance"
-    if honest is None:
+    from neurolab.decoding.cv import chance_test, paired_test
+
+    y, groups = np.asarray(y), np.asarray(groups)
+    pred = np.asarray(getattr(result, "y_pred", result))
+    vs_chance = chance_test(pred, y, groups, metric="accuracy", n_permutations=n_permutations, rng=rng)
+    if reference is None:
+        return vs_chance, None
+    ref_y = y if y_reference is None else np.asarray(y_reference)
+    ref_pred = np.asarray(getattr(reference, "y_pred", reference))
+    if ref_pred.shape != pred.shape:
+        raise ValueError(f"the reference answered {ref_pred.shape} samples, this pipeline {pred.shape}: "
+                         f"a paired test needs the same samples")
+    right, ref_right = (pred == y).astype(np.int8), (ref_pred == ref_y).astype(np.int8)
+    ones = np.ones_like(right)
+    vs_reference = paired_test(right, ref_right, ones, groups, metric="accuracy",
+                               n_permutations=n_permutations, rng=rng)
+    return vs_chance, vs_reference
+
+
+def verdict(vs_chance, vs_reference=None, alpha: float = 0.05) -> str:
+    """One phrase for a pipeline from its paired tests (``accuracy_tests``): 'above chance',
+    'at chance' or 'below chance', then, against the reference, 'inflated', 'deflated' or 'as
+    honest'. A difference counts when its p-value is at most ``alpha``; with n permutations the
+    smallest p is 1 / (n + 1), so fewer than 1 / alpha - 1 can never count.
+    """
+
+    def side(test, up: str, down: str, same: str) -> str:
+        if test.p_value <= alpha and test.difference > 0:
+            return up
+        if test.p_value <= alpha and test.difference < 0:
+            return down
+        return same
+
+    words = side(vs_chance, "above chance", "below chance", "at chance")
+    if vs_reference is None:
         return words
-    honest_sem = float(honest_sem) if np.isfinite(honest_sem) else 0.0
-    margin = n_sem * np.hypot(sem, honest_sem)
-    if score > honest + margin:
-        return f"{words}, inflated"
-    if score < honest - margin:
-        return f"{words}, deflated"
-    return f"{words}, as honest"
+    return f"{words}, {side(vs_reference, 'inflated', 'deflated', 'as honest')}"
+
+
+def shared_samples(keep_a, keep_b) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of two tasks cut from the same trials by different masks that hold the same trial.
+
+    keep_a, keep_b: (n_trials,) booleans, the trials each task kept (in trial order, as
+    ``category_task`` keeps them). Returns (rows_a, rows_b): for every trial kept by both, its row
+    in task a and in task b, so that two pipelines can be compared on the samples they share.
+    """
+    keep_a, keep_b = np.asarray(keep_a, dtype=bool), np.asarray(keep_b, dtype=bool)
+    if keep_a.shape != keep_b.shape or keep_a.ndim != 1:
+        raise ValueError(f"keep_a {keep_a.shape} and keep_b {keep_b.shape} must be (n_trials,) masks")
+    both = keep_a & keep_b
+    return np.flatnonzero(both[keep_a]), np.flatnonzero(both[keep_b])
