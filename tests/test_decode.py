@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -182,3 +183,27 @@ def test_ridge_logistic_cv_is_an_l2_model_with_one_chosen_strength():
     assert chosen_c(pipe) in (0.01, 1.0, 100.0) and chosen_c(pipe[-1]) == chosen_c(pipe)
     with pytest.raises(Exception, match="not fitted"):
         chosen_c(ridge_logistic_cv(Cs=[1.0], cv=3))
+
+
+def test_strength_sweep_finds_a_planted_signal_and_not_an_absent_one(tmp_path, monkeypatch):
+    from neurolab.decoding import STRENGTH_DECODERS, strength_sweep
+    from neurolab.io import load_classes
+
+    labels = load_classes()[0]
+    monkeypatch.setenv("NEUROLAB_DATA_DIR", str(tmp_path))  # a fresh cache for the sweep
+    sweep = strength_sweep([0.0, 0.3], labels, size="smoke", rng=0, n_swaps=199)
+    assert list(sweep.decoder.unique()) == list(STRENGTH_DECODERS)
+    none = sweep[sweep.category_strength == 0.0].set_index("decoder")
+    strong = sweep[sweep.category_strength == 0.3].set_index("decoder")
+    assert (none.p_value > 0.05).all() or (none.difference <= 0.02).all()  # nothing to find
+    assert (strong.p_value <= 0.05).all() and (strong.balanced_accuracy > 2 * strong.chance).all()
+    # the measured axis grows with the planted strength and stands out of its null at 0.3
+    assert strong.category_fraction.iloc[0] > strong.category_null_95.iloc[0]
+    assert strong.category_fraction.iloc[0] > none.category_fraction.iloc[0]
+    # cached: the second call reads the file and gives the same table
+    files = list((tmp_path / "strength_sweep").glob("*.json"))
+    assert len(files) == 1
+    again = strength_sweep([0.0, 0.3], labels, size="smoke", rng=0, n_swaps=199)
+    pd.testing.assert_frame_equal(again, sweep, check_dtype=False)
+    with pytest.raises(ValueError, match="strengths"):
+        strength_sweep([-1.0], labels, size="smoke")

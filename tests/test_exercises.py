@@ -478,3 +478,42 @@ def test_alpha_identity():
     fails_with(check("10.2", rho, n=5, table=table), "spearman")
     fails_with(check("10.2", 0.1, n=5, table=table), "pearson correlation")
     fails_with(check("10.2", 2.0, n=5, table=table), "between")
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 11
+
+
+def _sweep_rows():
+    rows = []
+    for strength, fraction, p_lr, p_or in ((0.0, 0.004, 0.6, 1.0), (0.01, 0.012, 0.3, 0.001),
+                                           (0.05, 0.047, 0.002, 0.001), (0.1, 0.09, 0.001, 0.001)):
+        for decoder, p in (("logistic regression", p_lr), ("oracle", p_or)):
+            rows.append({"category_strength": strength, "category_fraction": fraction, "decoder": decoder,
+                         "p_value": p, "difference": 0.1, "balanced_accuracy": 0.2})
+    return pd.DataFrame(rows)
+
+
+def test_strength_threshold():
+    sweep = _sweep_rows()
+    passes(check("11.1", 0.05, share_at_threshold=0.047, sweep=sweep))
+    fails_with(check("11.1", 0.05, share_at_threshold=0.05, sweep=sweep), "strength again")
+    fails_with(check("11.1", 0.0, share_at_threshold=0.004, sweep=sweep), "smallest strength of the sweep")
+    fails_with(check("11.1", 0.01, share_at_threshold=0.012, sweep=sweep), "oracle")
+    fails_with(check("11.1", 0.05, share_at_threshold=0.09, sweep=sweep), "category_fraction")
+    never = sweep.assign(p_value=0.5)
+    passes(check("11.1", float("nan"), share_at_threshold=float("nan"), sweep=never))
+    fails_with(check("11.1", 0.05, share_at_threshold=0.05, sweep=never), "nan")
+
+
+def test_repeats_against_neurons():
+    rows = []
+    for n, single, averaged in ((750, 0.20, 0.25), (3000, 0.30, 0.38)):
+        rows += [{"n_neurons": n, "decoder": "logistic regression", "balanced_accuracy": single},
+                 {"n_neurons": n, "decoder": "logistic regression, repeats averaged", "balanced_accuracy": averaged}]
+    by_neurons = pd.DataFrame(rows)
+    passes(check("11.2", 0.08, gain_neurons=0.10, by_neurons=by_neurons))
+    fails_with(check("11.2", -0.08, gain_neurons=0.10, by_neurons=by_neurons), "sign")
+    fails_with(check("11.2", 8.0, gain_neurons=0.10, by_neurons=by_neurons), "fraction")
+    fails_with(check("11.2", 0.05, gain_neurons=0.10, by_neurons=by_neurons), "fewest neurons")
+    fails_with(check("11.2", 0.08, gain_neurons=-0.10, by_neurons=by_neurons), "sign")

@@ -3,11 +3,13 @@ on the calibration script."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
+import re
 
 import pytest
-from chapter_runner import ROOT, read_glue
+from chapter_runner import ROOT, read_chapter, read_glue, toc_chapters
 
 
 def _glue(executed_chapters, stem: str) -> dict:
@@ -66,3 +68,46 @@ def test_the_recorded_calibration_is_current_and_on_target():
     )
     for name in ("alpha", "identity_accuracy_dot", "signal_variance_fraction_notebook"):
         assert report["checks"][name]["ok"], (name, report["checks"][name])
+
+
+PERMUTATION_NAME = re.compile(r"perm|shuffle|swap", re.I)
+
+
+def _full_size_counts(source: str) -> dict[str, int]:
+    """{name: count at full size} of every permutation, shuffle or swap count a chapter sets:
+    `NAME = {"smoke": a, "course": b, "full": c}[SIZE]` or `NAME = 999`."""
+    counts = {}
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target = node.targets[0]
+        if not (isinstance(target, ast.Name) and PERMUTATION_NAME.search(target.id)):
+            continue
+        value = node.value
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Dict):
+            table = {ast.literal_eval(k): ast.literal_eval(v) for k, v in zip(value.value.keys, value.value.values)}
+            counts[target.id] = table["full"]
+        elif isinstance(value, ast.Constant) and isinstance(value.value, int):
+            counts[target.id] = value.value
+    return counts
+
+
+@pytest.mark.parametrize("chapter", toc_chapters(), ids=lambda p: p.stem)
+def test_every_p_value_of_the_full_book_rests_on_199_permutations_or_more(chapter):
+    """No printed p-value at full size rests on fewer than 199 permutations (label shuffles, or
+    swaps in a paired test): counts set per size must reach 199 at 'full', and every literal
+    `n_permutations=` too. (At smoke size fewer are used, and the pages state the floor of p.)"""
+    code = "\n".join(
+        re.sub(r"^\s*[%!].*$", "", cell.source, flags=re.M)
+        for cell in read_chapter(chapter).cells
+        if cell.cell_type == "code"
+    )
+    counts = _full_size_counts(code)
+    low = {name: n for name, n in counts.items() if 0 < n < 199}
+    assert not low, f"{chapter.name}: too few permutations at full size: {low}"
+    for call in re.finditer(r"n_permutations\s*=\s*(\w+)", code):
+        value = call.group(1)
+        if value.isdigit():
+            assert int(value) >= 199, f"{chapter.name}: n_permutations={value}"
+        elif value not in ("n_perm", "N_PERM", "N_SWAPS", "n_permutations") and value not in counts:
+            pytest.fail(f"{chapter.name}: n_permutations={value} is not a count this test can read")

@@ -64,6 +64,8 @@ from neurolab.decoding.identity import (
     identity_vs_neurons,
     shuffle_identity,
 )
+from neurolab.decoding.strength import DECODERS as STRENGTH_DECODERS
+from neurolab.decoding.strength import strength_sweep
 from neurolab.decoding.tasks import category_task, repeat_task, truth_task
 
 __all__ = [
@@ -115,6 +117,8 @@ __all__ = [
     "single_threaded",
     "chosen_c",
     "ridge_logistic_cv",
+    "STRENGTH_DECODERS",
+    "strength_sweep",
     "tabular_models",
     "truth_task",
 ]

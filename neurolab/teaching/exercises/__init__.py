@@ -6,11 +6,11 @@
 ``check(exercise, *answer, **values)`` takes the learner's answer and the chapter's objects the
 exercise works from; it returns a ``Feedback`` that displays as one ✓ / ✗ line with a hint.
 ``describe(label)`` and ``help_for(label)`` say what an exercise's check takes. The checkers live
-in one module per chapter (``ch01`` ... ``ch09``); each one's signature names the answer
+in one module per chapter (``ch01`` ... ``ch11``); each one's signature names the answer
 (positional parameters) and the chapter objects it needs (keyword-only parameters).
 """
 
-from neurolab.teaching.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10  # noqa: F401
+from neurolab.teaching.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11  # noqa: F401
 from neurolab.teaching.exercises._core import Feedback, Wrong, check, describe, exercises, help_for
 
 __all__ = ["Feedback", "Wrong", "check", "describe", "exercises", "help_for"]
