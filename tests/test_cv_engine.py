@@ -24,7 +24,7 @@ from neurolab.decoding import (
     fold_scores,
     grouped_folds,
     make_reducer,
-    permute_within_groups,
+    permute_within_folds,
     results_table,
     single_threaded,
     tabular_models,
@@ -56,13 +56,13 @@ def test_a_shared_reducer_equals_the_full_pipeline():
     np.testing.assert_allclose(fast.fold_balanced_accuracy, ref.fold_balanced_accuracy)
     assert fast.chance_accuracy == pytest.approx(ref.chance_accuracy)
     assert fast.chance_balanced_accuracy == pytest.approx(ref.chance_balanced_accuracy)
-    # the same label shuffles on the same folds, each scored (like the observed score) by its mean
+    # the same label shuffles (within each test fold) on the same folds, each scored (like the observed score) by its mean
     # over folds; cross_validate_decoder's own shuffles give the same pooled predictions
     rng = np.random.default_rng(3)
     folds = grouped_folds(y, groups, 5, 3)
     pooled = []
     for i in range(5):
-        y_perm = permute_within_groups(y, groups, rng)
+        y_perm = permute_within_folds(y, groups, folds, rng)
         acc, bal = [], []
         y_pred = np.empty_like(y)
         for train, test in folds:
@@ -221,3 +221,19 @@ def test_fast_scores_equal_sklearn():
     for (_, te), a, b in zip(folds, acc, bal):
         assert a == pytest.approx(accuracy_score(y[te], y_pred[te]))
         assert b == pytest.approx(balanced_accuracy_score(y[te], y_pred[te]))
+
+
+def test_shuffles_keep_every_fold_as_stratified_as_the_real_labels():
+    from neurolab.decoding import grouped_folds, permute_within_folds
+
+    rng = np.random.default_rng(0)
+    images = np.repeat(np.arange(120), 2)
+    y = rng.integers(0, 4, size=120)[images]
+    folds = grouped_folds(y, images, 5, 0)
+    shuffled = permute_within_folds(y, images, folds, 1)
+    assert not np.array_equal(shuffled, y)
+    for _, test in folds:  # each fold keeps its own labels, so every training set keeps its counts
+        assert sorted(shuffled[test]) == sorted(y[test])
+    for image in np.unique(images):  # an image's repeats still share one label
+        assert len(set(shuffled[images == image])) == 1
+    assert np.array_equal(shuffled, permute_within_folds(y, images, folds, 1))  # seeded

@@ -6,8 +6,11 @@ Every decoder of every chapter is scored here, the same way:
   folds handed in (``folds=``), checked to test every sample once and never on a training sample;
 * accuracy and balanced accuracy per fold (``fold_scores``), their mean the result;
 * chance: a most-frequent dummy on the same folds (balanced chance is 1 / n_classes);
-* a permutation p-value: labels shuffled between images (``permute_within_groups``), the whole
-  cross-validation rerun per shuffle and scored by the same statistic, the mean over folds;
+* a permutation p-value: labels shuffled between the images of each test fold
+  (``permute_within_folds``), so that every shuffle keeps the folds exactly as stratified as the
+  real labels (folds drawn on the true labels and reused on unstratified shuffles would compare
+  the score with a null of worse-balanced folds); the whole cross-validation is rerun per shuffle
+  and scored by the same statistic, the mean over folds;
 * an optional label-free ``reducer`` (e.g. PCA + scaling) fitted once per training fold and shared
   by every model and every shuffle, which gives exactly what ``make_pipeline(reducer, model)``
   would give, at a fraction of the cost.
@@ -46,6 +49,7 @@ __all__ = [
     "fold_scores",
     "grouped_folds",
     "p_value",
+    "permute_within_folds",
     "permute_within_groups",
     "PairedTest",
     "paired_test",
@@ -168,6 +172,27 @@ def grouped_folds(y, groups, cv: int = 5, rng=0) -> list[tuple[np.ndarray, np.nd
         raise ValueError(f"y {y.shape} and groups {groups.shape} must be 1-D and of equal length")
     splitter = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=seed_of(rng))
     return list(splitter.split(np.zeros(len(y)), y, groups))
+
+
+def permute_within_folds(y, groups, folds, rng) -> np.ndarray:
+    """Shuffle labels between the images of each test fold (a restricted permutation).
+
+    Every sample of an image keeps sharing one label, and every fold keeps exactly its labels (the
+    same number of each class), so each training set keeps its class counts too: the folds, drawn
+    stratified on the real labels, are as stratified for every shuffle. Under the null hypothesis
+    (labels carry nothing about the responses) these arrangements are as likely as the real one.
+
+    y, groups: (n_samples,) labels and images; folds: list of (train, test) index arrays covering
+    every sample once as a test sample (e.g. ``grouped_folds``); rng: Generator or int seed.
+    Returns (n_samples,) shuffled labels.
+    """
+    y, groups = np.asarray(y), np.asarray(groups)
+    generator = check_rng(rng)
+    out = y.copy()
+    for _, test in folds:
+        test = np.asarray(test)
+        out[test] = permute_within_groups(y[test], groups[test], generator)
+    return out
 
 
 def permute_within_groups(y, groups, rng) -> np.ndarray:
@@ -323,7 +348,8 @@ def cross_validate(
             y, _oof(DummyClassifier(strategy="most_frequent"), y, folds, feats), folds
         )
         generator = np.random.default_rng(seed)
-        shuffles = [permute_within_groups(y, groups, generator) for _ in range(max(n_perm.values(), default=0))]
+        shuffles = [permute_within_folds(y, groups, folds, generator)
+                    for _ in range(max(n_perm.values(), default=0))]
         chance = (float(chance_acc.mean()), float(chance_bal.mean()))
         jobs = [(model, y, folds, feats, shuffles[: n_perm[name]], chance, groups)
                 for name, model in models.items()]
