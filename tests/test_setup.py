@@ -9,6 +9,7 @@ conda packages whose name differs from pip's are mapped through CONDA_TO_PIP.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,5 @@ def test_ci_runs_make_test():
     commands = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     assert "make test" in commands, ".ci/run must call `make test` on a line of its own"
     assert script.stat().st_mode & 0o111, ".ci/run must be executable"
+    parsed = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert parsed.returncode == 0, f".ci/run is not valid bash: {parsed.stderr}"
