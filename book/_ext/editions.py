@@ -821,9 +821,15 @@ def _badges(path: Path, repository: tuple[str, str], edition: str) -> str:
     )
 
 
+def _note_cell(text: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.metadata = nbformat.NotebookNode({META_KEY: {"role": "edition-note"}})
+    return cell
+
+
 def _edition_note(path: Path, labels: list[str], repository: tuple[str, str]) -> nbformat.NotebookNode:
     example = labels[0] if labels else "ex-NN-name"
-    cell = nbformat.v4.new_markdown_cell(
+    return _note_cell(
         f"{_badges(path, repository, 'student')}\n\n"
         f"**Student edition of chapter {_chapter_number(path)}.** The worked solutions are left out: "
         f"after each exercise's question, a code cell raises `NotImplementedError` until you replace it "
@@ -835,19 +841,15 @@ def _edition_note(path: Path, labels: list[str], repository: tuple[str, str]) ->
         f"\u2717 with a hint at what is wrong, without showing the solution; before you answer it says "
         f"\"not answered yet\". The instructor edition and the book's page show the solutions."
     )
-    cell.metadata = nbformat.NotebookNode({META_KEY: {"role": "edition-note"}})
-    return cell
 
 
 def _instructor_note(path: Path, repository: tuple[str, str]) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_markdown_cell(
+    return _note_cell(
         f"{_badges(path, repository, 'instructor')}\n\n"
         f"**Instructor edition of chapter {_chapter_number(path)}**, with the worked solutions. "
         f"Cells titled \u201cText with the numbers of your run\u201d show the prose with the values "
         f"this run computed."
     )
-    cell.metadata = nbformat.NotebookNode({META_KEY: {"role": "edition-note"}})
-    return cell
 
 
 def _prose(path: Path, nb: nbformat.NotebookNode) -> _Prose:
