@@ -182,7 +182,7 @@ def ridge_logistic_cv(Cs, cv, *, scoring="neg_log_loss", **kwargs):
     ``use_legacy_attributes=False``: one chosen ``C_``). Earlier versions (Colab's 1.6) break on an
     inner fold that lacks a class, which the course's small classes produce; there it is the same
     model built from parts: ``GridSearchCV`` over ``LogisticRegression(C)`` with the same folds and
-    score (the log loss over all classes, :func:`neg_log_loss_all_classes`), refitted on all the
+    score (the log loss over all classes, ``neg_log_loss_all_classes``), refitted on all the
     data with the chosen ``C``. Read the chosen strength with :func:`chosen_c` on either.
 
     Parameters
