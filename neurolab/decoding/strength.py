@@ -23,12 +23,16 @@ import numpy as np
 from neurolab._store import atomic_path, cache_dir
 from neurolab._validation import check_labels, seed_of
 
-__all__ = ["DECODERS", "strength_sweep"]
+__all__ = ["DECODERS", "ZOO", "strength_sweep"]
 
 DECODERS = ("nearest centroid", "logistic regression", "logistic regression, repeats averaged", "oracle")
-"""What ``strength_sweep`` scores: chapter 6's nearest centroid and chapter 3's logistic regression
-(PCA front end) on single trials, the same regression on repeat-averaged responses (chapter 7's
-setting), and the oracle (chapter 9), which knows the generator's class means."""
+"""What ``strength_sweep`` scores by default: chapter 6's nearest centroid and chapter 3's logistic
+regression (PCA front end) on single trials, the same regression on repeat-averaged responses
+(chapter 7's setting), and the oracle (chapter 9), which knows the generator's class means."""
+
+ZOO = ("random forest", "AdaBoost", "XGBoost", "fastai MLP")
+"""The rest of chapter 3's learners (``tabular_models``), added with ``learners="all"``: on the
+same PCA features of single trials, as chapter 3 and the write-up ran them."""
 
 _COLUMNS = ("category_strength", "category_fraction", "category_null_95", "decoder", "balanced_accuracy",
             "chance", "difference", "p_value", "n_swaps", "n_neurons", "n_images")
@@ -42,7 +46,8 @@ def _key(**arguments) -> str:
 
 
 def strength_sweep(strengths: Sequence[float], labels, size: str = "course", rng=0, n_neurons: int | None = None,
-                   n_components: int = 64, n_swaps: int = 999, cache: bool = True):
+                   n_components: int = 64, n_swaps: int = 999, learners: str = "fast", epochs: int = 5,
+                   cache: bool = True):
     """Score the course's decoders on twins that differ only in their planted category strength.
 
     Parameters
@@ -63,6 +68,10 @@ def strength_sweep(strengths: Sequence[float], labels, size: str = "course", rng
         PCA dimensions in front of the logistic regressions (chapter 3 uses 64).
     n_swaps : int
         Swaps of the paired test of each decoder against always answering the largest class.
+    learners : {'fast', 'all'}
+        ``DECODERS`` only, or also the rest of chapter 3's learners (``ZOO``).
+    epochs : int
+        Training epochs of the fastai MLP (``learners="all"``).
     cache : bool
         Reuse (and store) the result on disk.
 
@@ -77,18 +86,22 @@ def strength_sweep(strengths: Sequence[float], labels, size: str = "course", rng
     """
     import pandas as pd
 
+    if learners not in ("fast", "all"):
+        raise ValueError(f"learners must be 'fast' or 'all', not {learners!r}")
     strengths = [float(s) for s in strengths]
     if not strengths or any(not np.isfinite(s) or s < 0 for s in strengths):
         raise ValueError(f"strengths must be finite numbers >= 0, got {strengths}")
     labels = check_labels(labels)
     seed = seed_of(rng)
     key = _key(strengths=strengths, labels=hashlib.sha256(labels.tobytes()).hexdigest(), size=size, seed=seed,
-               n_neurons=n_neurons, n_components=n_components, n_swaps=n_swaps)
+               n_neurons=n_neurons, n_components=n_components, n_swaps=n_swaps, learners=learners,
+               epochs=epochs)
     path = cache_dir() / "strength_sweep" / f"{key}.json"
     if cache and path.is_file():
         return pd.DataFrame(json.loads(path.read_text()))[list(_COLUMNS)]
     rows = [row for strength in strengths
-            for row in _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps)]
+            for row in _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps, learners,
+                                     epochs)]
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
@@ -96,7 +109,7 @@ def strength_sweep(strengths: Sequence[float], labels, size: str = "course", rng
     return pd.DataFrame(rows)[list(_COLUMNS)]
 
 
-def _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps) -> list[dict]:
+def _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps, learners, epochs) -> list[dict]:
     from sklearn.neighbors import NearestCentroid
     from threadpoolctl import threadpool_limits
 
@@ -119,17 +132,20 @@ def _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps
         Xa, ya, ga = category_task(rec, labels, average_repeats=True)
         k = min(n_components, X.shape[1], len(ya) // 2)
         reducer = make_reducer(k, seed)
-        lr = tabular_models(rng=seed, size=size)["logistic regression"]  # chapter 3's
-        single = cross_validate({"nearest centroid": NearestCentroid(), "logistic regression": lr},
-                                X, y, groups, reducer=reducer, rng=seed)
+        zoo = tabular_models(rng=seed, size=size, epochs=epochs)  # chapter 3's learners
+        lr = zoo["logistic regression"]
+        models = {"nearest centroid": NearestCentroid(), "logistic regression": lr}
+        if learners == "all":
+            models |= {name: zoo[name] for name in ZOO}
+        single = cross_validate(models, X, y, groups, reducer=reducer, rng=seed)
         averaged = cross_validate({"logistic regression, repeats averaged": lr}, Xa, ya, ga,
                                   reducer=make_reducer(k, seed), rng=seed)
         oracle = oracle_result(rec, rng=seed)
-    tasks = {"nearest centroid": (y, groups), "logistic regression": (y, groups),
-             "logistic regression, repeats averaged": (ya, ga), "oracle": None}
+    tasks = {name: (y, groups) for name in models} | {
+        "logistic regression, repeats averaged": (ya, ga), "oracle": None}
     results = {**single, **averaged, "oracle": oracle}
     rows = []
-    for name in DECODERS:
+    for name in [*DECODERS, *(ZOO if learners == "all" else ())]:
         result = results[name]
         if tasks[name] is None:  # the oracle scores images: its own labels and groups
             from neurolab.decoding.tasks import truth_task
