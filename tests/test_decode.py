@@ -202,7 +202,7 @@ def test_strength_sweep_finds_a_planted_signal_and_not_an_absent_one(tmp_path, m
     assert strong.category_fraction.iloc[0] > none.category_fraction.iloc[0]
     # cached: the second call reads the file and gives the same table
     files = list((tmp_path / "strength_sweep").glob("*.json"))
-    assert len(files) == 1
+    assert len(files) == 2  # one per strength
     again = strength_sweep([0.0, 0.3], labels, size="smoke", rng=0, n_swaps=199)
     pd.testing.assert_frame_equal(again, sweep, check_dtype=False)
     with pytest.raises(ValueError, match="strengths"):

@@ -8,8 +8,8 @@ same axis), and scores the course's fast decoders on the same folds, with the or
 the generator) beside them. A paired test against always answering the largest class says, for
 each decoder and strength, whether a null result like the write-up's would be expected.
 
-Results are cached on disk (``neurolab._store.cache_dir``), keyed by every argument and the package
-version, so a book build pays for the sweep once.
+Results are cached on disk (``neurolab._store.cache_dir``), one file per strength keyed by every
+argument and the package version, so a book build pays for each twin once.
 """
 
 from __future__ import annotations
@@ -93,19 +93,21 @@ def strength_sweep(strengths: Sequence[float], labels, size: str = "course", rng
         raise ValueError(f"strengths must be finite numbers >= 0, got {strengths}")
     labels = check_labels(labels)
     seed = seed_of(rng)
-    key = _key(strengths=strengths, labels=hashlib.sha256(labels.tobytes()).hexdigest(), size=size, seed=seed,
-               n_neurons=n_neurons, n_components=n_components, n_swaps=n_swaps, learners=learners,
-               epochs=epochs)
-    path = cache_dir() / "strength_sweep" / f"{key}.json"
-    if cache and path.is_file():
-        return pd.DataFrame(json.loads(path.read_text()))[list(_COLUMNS)]
-    rows = [row for strength in strengths
-            for row in _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps, learners,
-                                     epochs)]
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(rows))
+    labels_digest = hashlib.sha256(labels.tobytes()).hexdigest()
+    rows = []
+    for strength in strengths:  # one cache file per strength: a new strength costs only itself
+        key = _key(strength=strength, labels=labels_digest, size=size, seed=seed, n_neurons=n_neurons,
+                   n_components=n_components, n_swaps=n_swaps, learners=learners, epochs=epochs)
+        path = cache_dir() / "strength_sweep" / f"{key}.json"
+        if cache and path.is_file():
+            rows += json.loads(path.read_text())
+            continue
+        found = _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps, learners, epochs)
+        if cache:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                tmp.write_text(json.dumps(found))
+        rows += found
     return pd.DataFrame(rows)[list(_COLUMNS)]
 
 
