@@ -118,7 +118,7 @@ def _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps
     from neurolab.decoding.ceiling import oracle_result
     from neurolab.decoding.cv import chance_test, cross_validate
     from neurolab.decoding.estimators import make_reducer, tabular_models
-    from neurolab.decoding.tasks import category_task
+    from neurolab.decoding.tasks import category_task, truth_task
     from neurolab.geometry import category_signal_fraction
     from neurolab.preprocessing import denoise_recording
     from neurolab.synthetic import make_recording
@@ -143,18 +143,14 @@ def _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps
         averaged = cross_validate({"logistic regression, repeats averaged": lr}, Xa, ya, ga,
                                   reducer=make_reducer(k, seed), rng=seed)
         oracle = oracle_result(rec, rng=seed)
+    _, y_oracle, g_oracle = truth_task(rec, "latents")  # the oracle scores images
     tasks = {name: (y, groups) for name in models} | {
-        "logistic regression, repeats averaged": (ya, ga), "oracle": None}
+        "logistic regression, repeats averaged": (ya, ga), "oracle": (y_oracle, g_oracle)}
     results = {**single, **averaged, "oracle": oracle}
     rows = []
     for name in [*DECODERS, *(ZOO if learners == "all" else ())]:
         result = results[name]
-        if tasks[name] is None:  # the oracle scores images: its own labels and groups
-            from neurolab.decoding.tasks import truth_task
-
-            _, y_t, g_t = truth_task(rec, "latents")
-        else:
-            y_t, g_t = tasks[name]
+        y_t, g_t = tasks[name]
         test = chance_test(result, y_t, g_t, n_permutations=n_swaps, rng=seed)
         rows.append({
             "category_strength": strength,
