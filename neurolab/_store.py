@@ -2,8 +2,10 @@
 
 Writers put their data in ``.<name>.<pid>.<random>.part`` beside the target and rename it onto the
 target only when complete, so a reader sees a whole file or none. A writer that is killed leaves
-its ``.part`` file behind; ``remove_orphans`` deletes those whose process no longer runs (and
-pooch's ``tmp*`` download files older than the download deadline), so a later run cleans up.
+its ``.part`` file behind; ``remove_orphans`` deletes those whose process no longer runs, and the
+private folders ``.<name>.<pid>.<random>.download`` in which downloads keep pooch's temporary files
+(and, from older versions, pooch's ``tmp*`` files older than the download deadline), so a later run
+cleans up.
 Files get the permissions the umask allows (not ``mkstemp``'s 0600), so a cache can be shared.
 """
 
@@ -12,15 +14,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import platformdirs
 
-__all__ = ["atomic_path", "cache_dir", "remove_orphans", "share_permissions"]
+__all__ = ["atomic_path", "cache_dir", "private_folder", "remove_orphans", "share_permissions"]
 
-_PART = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.part$")
+_PART = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.(?P<kind>part|download)$")
 _POOCH_TMP = re.compile(r"^tmp[\w-]{6,}$")
 
 
@@ -58,6 +61,19 @@ def atomic_path(path):
         raise
 
 
+@contextlib.contextmanager
+def private_folder(path):
+    """Yield a new folder ``.<name>.<pid>.<random>.download`` beside ``path`` for a writer's temporary
+    files (e.g. pooch's); removed when the block ends, and by ``remove_orphans`` once the writer is
+    dead if it was killed."""
+    path = Path(path)
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".download", dir=path.parent))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -71,9 +87,9 @@ def _alive(pid: int) -> bool:
 def remove_orphans(folder, max_age_s: float = 3600.0) -> list[Path]:
     """Delete temporary files of writers that are gone; returns what was removed.
 
-    ``.<name>.<pid>.<random>.part`` files whose process no longer runs, and pooch's ``tmp*``
-    download files last written more than ``max_age_s`` ago (no download lives that long: that is
-    the download deadline). Looks only at the folder itself, not below it.
+    ``.<name>.<pid>.<random>.part`` files and ``.<name>.<pid>.<random>.download`` folders whose
+    process no longer runs, and pooch's ``tmp*`` download files last written more than
+    ``max_age_s`` ago (no download lives that long: that is the download deadline). Looks only at the folder itself, not below it.
     """
     folder = Path(folder)
     removed = []
@@ -85,7 +101,13 @@ def remove_orphans(folder, max_age_s: float = 3600.0) -> list[Path]:
         stale = (part is not None and not _alive(int(part["pid"]))) or (
             _POOCH_TMP.match(entry.name) is not None and now - _mtime(entry) > max_age_s
         )
-        if stale and entry.is_file():
+        if not stale:
+            continue
+        if entry.is_dir() and part is not None and part["kind"] == "download":
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                removed.append(entry)
+        elif entry.is_file():
             with contextlib.suppress(OSError):
                 entry.unlink()
                 removed.append(entry)

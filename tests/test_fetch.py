@@ -146,13 +146,33 @@ def test_cache_hit_needs_no_network(monkeypatch, server, cache):
     assert len(server.requests) == n_requests
 
 
-def test_file_placed_by_hand_is_used_with_a_warning_and_never_recorded(monkeypatch, cache):
+def test_file_placed_by_hand_is_refused_when_it_cannot_be_verified(monkeypatch, cache):
     monkeypatch.setenv("NEUROLAB_DATA_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.delenv("NEUROLAB_ALLOW_UNVERIFIED", raising=False)
     cache.mkdir()
     (cache / FILE).write_bytes(PAYLOAD)
-    with pytest.warns(UserWarning, match="no checksum is known for this file"):
-        assert fetch_recording(NAME).read_bytes() == PAYLOAD
+    with pytest.raises(NeurolabDataError, match="no checksum is recorded for it.*could not be read"):
+        fetch_recording(NAME)
     assert not (cache / "registry.json").exists()  # nothing unverified becomes a reference
+    monkeypatch.setenv("NEUROLAB_ALLOW_UNVERIFIED", "1")  # the user's own words
+    with pytest.warns(UserWarning, match="used UNVERIFIED because NEUROLAB_ALLOW_UNVERIFIED=1"):
+        assert fetch_recording(NAME).read_bytes() == PAYLOAD
+    assert not (cache / "registry.json").exists()
+
+
+def test_file_placed_by_hand_is_verified_against_figshare_and_recorded(monkeypatch, server, cache):
+    mirror(monkeypatch, server, {FILE: PAYLOAD})
+    cache.mkdir()
+    (cache / FILE).write_bytes(PAYLOAD)
+    assert fetch_recording(NAME).read_bytes() == PAYLOAD
+    assert registry(cache)[FILE]["md5"] == hashlib.md5(PAYLOAD).hexdigest()
+    assert f"/{FILE}" not in server.requests  # checked in place, not downloaded
+    flipped = bytearray(PAYLOAD)
+    flipped[7] ^= 1
+    (cache / "registry.json").unlink()
+    (cache / FILE).write_bytes(bytes(flipped))  # one bit flipped, copied in by hand
+    with pytest.raises(NeurolabDataError, match="not the published one"):
+        fetch_recording(NAME)
 
 
 def test_a_verified_file_changed_later_is_refused_and_deleting_it_alone_fixes_it(monkeypatch, server, cache):

@@ -82,13 +82,15 @@ def test_a_killed_run_resumes_and_recomputes_only_what_did_not_finish(loky_rows,
 
 
 def test_a_failed_task_is_reported_and_the_others_go_on(tmp_path):
-    config = {**CONFIG, "recordings": [TWINS[0], str(tmp_path / "natimg2800_missing.mat")],
+    broken = tmp_path / "natimg2800_broken.mat"
+    broken.write_bytes(b"<html><body>Sorry, the file is temporarily unavailable</body></html>")
+    config = {**CONFIG, "recordings": [TWINS[0], str(broken)],
               "grid": {"analysis": ["identity"], "n_pcs": [0]}}
     report = run_sweep(config, tmp_path / "out", progress=False)
     assert len(report.computed) == 1 and len(report.failed) == 1
     failure = json.loads(Path(report.failed[0]["failure_file"]).read_text())
-    assert "natimg2800_missing.mat: no such file" in failure["error"]
-    assert failure["task"]["recording"].endswith("natimg2800_missing.mat") and "Traceback" in failure["traceback"]
+    assert "natimg2800_broken.mat: not a MATLAB file" in failure["error"], failure["error"]
+    assert failure["task"]["recording"].endswith("natimg2800_broken.mat") and "Traceback" in failure["traceback"]
     assert cli([str(_yaml(tmp_path, config)), "--out", str(tmp_path / "out"), "--no-progress"]) == 1
 
 

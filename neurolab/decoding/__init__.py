@@ -65,8 +65,6 @@ from neurolab.decoding.identity import (
     identity_vs_neurons,
     shuffle_identity,
 )
-from neurolab.decoding.strength import DECODERS as STRENGTH_DECODERS
-from neurolab.decoding.strength import strength_sweep
 from neurolab.decoding.tasks import category_task, repeat_task, truth_task
 
 __all__ = [
@@ -124,3 +122,14 @@ __all__ = [
     "tabular_models",
     "truth_task",
 ]
+
+
+def __getattr__(name):
+    # ``strength`` is imported on first use, not here: ``python -m neurolab.decoding.strength`` then
+    # runs a module that its package has not imported yet (runpy warns otherwise)
+    if name in ("strength_sweep", "STRENGTH_DECODERS"):
+        from neurolab.decoding import strength
+
+        return strength.strength_sweep if name == "strength_sweep" else strength.DECODERS
+    raise AttributeError(f"module 'neurolab.decoding' has no attribute {name!r}")
+

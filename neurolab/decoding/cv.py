@@ -34,7 +34,7 @@ from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import StratifiedGroupKFold
 
-from neurolab._stats import p_value, sem
+from neurolab._stats import check_permutations, p_value, sem
 from neurolab._validation import check_rng, seed_of
 
 __all__ = [
@@ -167,9 +167,7 @@ def grouped_folds(y, groups, cv: int = 5, rng=0) -> list[tuple[np.ndarray, np.nd
     -------
     list of (train, test) index arrays
     """
-    y, groups = np.asarray(y), np.asarray(groups)
-    if y.shape != groups.shape or y.ndim != 1:
-        raise ValueError(f"y {y.shape} and groups {groups.shape} must be 1-D and of equal length")
+    y, groups = _check_labels_groups(y, groups, "grouped_folds")
     splitter = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=seed_of(rng))
     return list(splitter.split(np.zeros(len(y)), y, groups))
 
@@ -186,7 +184,8 @@ def permute_within_folds(y, groups, folds, rng) -> np.ndarray:
     every sample once as a test sample (e.g. ``grouped_folds``); rng: Generator or int seed.
     Returns (n_samples,) shuffled labels.
     """
-    y, groups = np.asarray(y), np.asarray(groups)
+    y, groups = _check_labels_groups(y, groups, "permute_within_folds")
+    folds = _checked_folds(folds, len(y))
     generator = check_rng(rng)
     out = y.copy()
     for _, test in folds:
@@ -201,12 +200,28 @@ def permute_within_groups(y, groups, rng) -> np.ndarray:
     Repeats of one image share a label, so a fair null shuffles image labels, not trial labels.
     rng: a numpy Generator (or an int seed). Returns (n_samples,) shuffled labels.
     """
-    y, groups = np.asarray(y), np.asarray(groups)
+    y, groups = _check_labels_groups(y, groups, "permute_within_groups")
     _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
     group_labels = y[first]
     if np.any(y != group_labels[inverse]):
         raise ValueError("every sample of a group must have the same label to shuffle between groups")
     return check_rng(rng).permutation(group_labels)[inverse]
+
+
+def _check_labels_groups(y, groups, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and groups of one length, 1-D, without NaN (a NaN label is a class of its own to numpy,
+    and a NaN group matches no other sample, so each would quietly change the test)."""
+    y, groups = np.asarray(y), np.asarray(groups)
+    if y.ndim != 1 or y.shape != groups.shape:
+        raise ValueError(f"{where}: y {y.shape} and groups {groups.shape} must be 1-D and of equal length")
+    for name, a in (("y", y), ("groups", groups)):
+        if a.dtype.kind == "f" and np.isnan(a).any():
+            raise ValueError(f"{where}: {name} holds {int(np.isnan(a).sum())} NaN values (the first at "
+                             f"index {int(np.flatnonzero(np.isnan(a))[0])}); every sample needs a label "
+                             "and an image")
+        if a.dtype.kind == "O":
+            raise ValueError(f"{where}: {name} must be numbers or strings, not Python objects")
+    return y, groups
 
 
 def balanced_accuracy(y_true, y_pred) -> float:
@@ -225,10 +240,24 @@ def fold_scores(y, y_pred, folds) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _checked_folds(folds, n_samples: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    folds = [(np.asarray(train), np.asarray(test)) for train, test in folds]
-    tested = np.concatenate([test for _, test in folds]) if folds else np.zeros(0, int)
+    try:
+        folds = [(np.asarray(train), np.asarray(test)) for train, test in folds]
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"folds must be a list of (train, test) index arrays ({error})") from None
+    if not folds:
+        raise ValueError("folds is empty: give (train, test) index arrays whose test sets cover every sample")
+    for k, (train, test) in enumerate(folds):
+        for name, a in (("train", train), ("test", test)):
+            if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+                raise ValueError(f"folds: fold {k}'s {name} set must be a 1-D array of integer indices, "
+                                 f"got dtype {a.dtype} and shape {a.shape}")
+            if a.size and (a.min() < 0 or a.max() >= n_samples):
+                raise ValueError(f"folds: fold {k}'s {name} set holds indices outside 0..{n_samples - 1}")
+    tested = np.concatenate([test for _, test in folds])
     if len(tested) != n_samples or len(np.unique(tested)) != n_samples:
-        raise ValueError("folds: the test sets must cover every sample exactly once")
+        covered = len(np.unique(tested))
+        raise ValueError(f"folds: the test sets must cover every sample exactly once (they test "
+                         f"{covered} of {n_samples} samples, {len(tested) - covered} more than once)")
     for k, (train, test) in enumerate(folds):
         if np.intersect1d(train, test).size:
             raise ValueError(f"folds: fold {k} trains on samples it tests (its train and test sets overlap)")
@@ -322,16 +351,12 @@ def cross_validate(
         n_perm = {name: n_permutations.get(name, 0) for name in models}
     else:
         n_perm = dict.fromkeys(models, n_permutations)
-    for name, k in n_perm.items():
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-            raise ValueError(f"n_permutations must be a non-negative int, got {k!r} for {name!r}")
-    n_perm = {name: int(k) for name, k in n_perm.items()}
+    n_perm = {name: check_permutations(k, f"n_permutations (for {name!r})") for name, k in n_perm.items()}
     if groups is None and (folds is None or max(n_perm.values(), default=0)):
         raise ValueError("groups (the image of each sample) are needed to draw grouped folds and to "
                          "shuffle labels between images")
-    groups = None if groups is None else np.asarray(groups)
-    if groups is not None and groups.shape != y.shape:
-        raise ValueError(f"groups has shape {groups.shape}, y has {y.shape}")
+    if groups is not None:
+        y, groups = _check_labels_groups(y, groups, "cross_validate")
     seed = seed_of(rng)
 
     with quiet_warnings(), single_threaded() if n_jobs == 1 else contextlib.nullcontext():
@@ -571,9 +596,13 @@ def paired_test(a, b, y, groups, metric: str = "balanced_accuracy", n_permutatio
                          f"{groups.shape} must all be of shape (n_samples,): the same samples")
     if metric not in ("balanced_accuracy", "accuracy"):
         raise ValueError(f"metric must be 'balanced_accuracy' or 'accuracy', not {metric!r}")
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
-            or n_permutations < 1:
-        raise ValueError(f"n_permutations must be an int >= 1, got {n_permutations!r}")
+    n_permutations = check_permutations(n_permutations, low=1)
+    y, groups = _check_labels_groups(y, groups, "paired_test")
+    for name, pred in (("a", pred_a), ("b", pred_b)):
+        if pred.dtype.kind == "f" and np.isnan(pred).any():
+            raise ValueError(f"paired_test: the predictions {name} hold NaN values")
+    if len(y) == 0:
+        raise ValueError("paired_test: no samples to compare")
     score = balanced_accuracy if metric == "balanced_accuracy" else (lambda t, p: float(np.mean(t == p)))
     observed = score(y, pred_a) - score(y, pred_b)
     _, image = np.unique(groups, return_inverse=True)

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
-from neurolab._store import atomic_path, cache_dir
+from neurolab._stats import check_permutations
+from neurolab._store import atomic_path, cache_dir, remove_orphans
 from neurolab._validation import check_labels, seed_of
 
 __all__ = ["DECODERS", "ZOO", "strength_sweep"]
@@ -88,27 +90,85 @@ def strength_sweep(strengths: Sequence[float], labels, size: str = "course", rng
 
     if learners not in ("fast", "all"):
         raise ValueError(f"learners must be 'fast' or 'all', not {learners!r}")
-    strengths = [float(s) for s in strengths]
-    if not strengths or any(not np.isfinite(s) or s < 0 for s in strengths):
-        raise ValueError(f"strengths must be finite numbers >= 0, got {strengths}")
+    strengths = _check_strengths(strengths)
+    from neurolab.synthetic import SIZES
+
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}")
+    if n_neurons is not None:
+        n_neurons = _check_int(n_neurons, "n_neurons", 2)
+    n_components = _check_int(n_components, "n_components", 1)
+    epochs = _check_int(epochs, "epochs", 1)
+    n_swaps = check_permutations(n_swaps, "n_swaps", low=1)
+    if not isinstance(cache, (bool, np.bool_)):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
     labels = check_labels(labels)
     seed = seed_of(rng)
     labels_digest = hashlib.sha256(labels.tobytes()).hexdigest()
+    n_rows = len(DECODERS) + (len(ZOO) if learners == "all" else 0)
     rows = []
     for strength in strengths:  # one cache file per strength: a new strength costs only itself
         key = _key(strength=strength, labels=labels_digest, size=size, seed=seed, n_neurons=n_neurons,
                    n_components=n_components, n_swaps=n_swaps, learners=learners, epochs=epochs)
         path = cache_dir() / "strength_sweep" / f"{key}.json"
-        if cache and path.is_file():
-            rows += json.loads(path.read_text())
-            continue
-        found = _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps, learners, epochs)
-        if cache:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path) as tmp:
-                tmp.write_text(json.dumps(found))
+        found = _read_cache(path, strength, n_rows) if cache and path.exists() else None
+        if found is None:
+            found = _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps, learners,
+                                  epochs)
+            if cache:
+                _write_cache(path, found)
         rows += found
     return pd.DataFrame(rows)[list(_COLUMNS)]
+
+
+def _check_int(value, name: str, low: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_strengths(strengths) -> list[float]:
+    """A non-empty sequence of finite numbers >= 0 (no string, no bool), as floats."""
+    if isinstance(strengths, (str, bytes)) or not isinstance(strengths, Sequence | np.ndarray):
+        raise ValueError(f"strengths must be a list of numbers (category strengths), got {strengths!r}")
+    out = []
+    for s in strengths:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(s) or s < 0:
+            raise ValueError(f"strengths must be finite numbers >= 0, got {s!r} in {list(strengths)!r}")
+        out.append(float(s))
+    if not out:
+        raise ValueError("strengths is empty: give at least one category strength")
+    return out
+
+
+def _read_cache(path, strength: float, n_rows: int) -> list[dict] | None:
+    """The cached rows of one strength, or None (with a warning naming the file) when it is damaged."""
+    try:
+        found = json.loads(path.read_text())
+        ok = (isinstance(found, list) and len(found) == n_rows
+              and all(isinstance(r, dict) and set(_COLUMNS) <= set(r) for r in found)
+              and all(r["category_strength"] == strength for r in found))
+        problem = None if ok else "it does not hold one whole row per decoder"
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        problem = f"{type(error).__name__}: {error}"
+    if problem is None:
+        return found
+    warnings.warn(f"strength-sweep cache file {path} is damaged ({problem}); computing it again",
+                  stacklevel=3)
+    return None
+
+
+def _write_cache(path, rows: list[dict]) -> None:
+    """Store rows; a cache that cannot be written only warns (the result is returned all the same)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_orphans(path.parent)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(rows))
+    except OSError as error:
+        warnings.warn(f"could not store the strength sweep in {path.parent} ({error}); the result is "
+                      "returned but will be computed again next time", stacklevel=3)
 
 
 def _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps, learners, epochs) -> list[dict]:
@@ -168,20 +228,23 @@ def _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps
     return rows
 
 
-def main(argv=None) -> int:
-    """``python -m neurolab.decoding.strength RECORDING``: the category share of one recording's
-    stimulus variance, measured as chapter 11's curve measures the twins (32 spontaneous PCs out)."""
+def _seed(text: str) -> int:
     import argparse
 
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a non-negative int, got {value}")
+    return value
+
+
+def _measure(args) -> int:
     from neurolab.geometry import category_signal_fraction
     from neurolab.io import describe_source, load, load_classes
     from neurolab.preprocessing import denoise_recording
 
-    parser = argparse.ArgumentParser(prog="python -m neurolab.decoding.strength", description=main.__doc__)
-    parser.add_argument("recording", help="a recording's name (e.g. M170714_MP032_2017-09-14), a .mat path, "
-                                          "or 'synthetic'")
-    parser.add_argument("--seed", type=int, default=0, help="synthetic data only")
-    args = parser.parse_args(argv)
     rec = load(args.recording, "full", args.seed)
     print(describe_source(rec))
     result = category_signal_fraction(denoise_recording(rec, 32)[0], load_classes()[0], rng=args.seed)
@@ -189,6 +252,24 @@ def main(argv=None) -> int:
           f"{result['null_mean']:.4f}, 95th percentile {result['null_95']:.4f}; p = {result['p']:.3g}). "
           f"Chapter 11's curve gives the accuracy a decoder would reach at this value.")
     return 0
+
+
+def main(argv=None) -> int:
+    """``python -m neurolab.decoding.strength RECORDING``: the category share of one recording's
+    stimulus variance, measured as chapter 11's curve measures the twins (32 spontaneous PCs out).
+
+    Exit status 0, or 2 with one line naming the problem (``--debug`` shows the traceback)."""
+    import argparse
+
+    from neurolab._cli import run_cli
+
+    parser = argparse.ArgumentParser(prog="python -m neurolab.decoding.strength", description=main.__doc__)
+    parser.add_argument("recording", help="a recording's name (e.g. M170714_MP032_2017-09-14), a .mat path, "
+                                          "or 'synthetic'")
+    parser.add_argument("--seed", type=_seed, default=0, help="synthetic data only")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    args = parser.parse_args(argv)
+    return run_cli(_measure, args, debug=args.debug)
 
 
 if __name__ == "__main__":

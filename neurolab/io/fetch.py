@@ -10,8 +10,12 @@ Integrity first: a file is trusted only against a checksum known *before* it is 
   refused, unless ``NEUROLAB_ALLOW_UNVERIFIED=1`` says, in the user's own words, to accept it
   unverified (with a warning).
 * ``registry.json`` in the cache records the SHA256 of every file that passed verification, so
-  later uses are checked without the network. Nothing unverified is ever recorded: a file that
-  does not match is refused, and deleting that file alone lets it download again.
+  later uses are checked without the network (in a folder shared with other users, a user who
+  cannot write the shared registry records into ``registry.<uid>.json``). Nothing unverified is
+  ever recorded: a file that does not match is refused, and deleting that file alone lets it
+  download again. A cached file with no recorded checksum (copied in by hand, its entry lost, the
+  registry damaged) is checked against figshare's MD5 and recorded, or refused when that listing
+  cannot be read (unless ``NEUROLAB_ALLOW_UNVERIFIED=1``).
 
 pooch does the transfer (temporary file, hash check, retries, atomic move). On top of it, this
 module adds what pooch lacks: the figshare listing, the size check, an overall deadline
@@ -38,7 +42,7 @@ from pathlib import Path
 import pooch
 import requests
 
-from neurolab._store import atomic_path, cache_dir, remove_orphans, share_permissions
+from neurolab._store import atomic_path, cache_dir, private_folder, remove_orphans, share_permissions
 from neurolab.errors import NeurolabDataError, NeurolabDownloadError
 
 RECORDINGS = (
@@ -133,7 +137,7 @@ def _fetch(filename: str, page: str, locate) -> Path:
     recorded = _read_registry(folder).get(filename, {})
     expected = KNOWN_SHA256.get(filename) or (recorded.get("sha256") if recorded.get("verified") else None)
     if target.is_file():
-        return _checked_cached(folder, target, expected)
+        return _checked_cached(folder, target, expected, locate)
 
     mirror = os.environ.get("NEUROLAB_DATA_URL", "").strip()
     if mirror:
@@ -166,8 +170,9 @@ def _fetch(filename: str, page: str, locate) -> Path:
     return target
 
 
-def _checked_cached(folder: Path, target: Path, expected: str | None) -> Path:
-    """A file already in the cache: checked against its known SHA256, or used with a warning."""
+def _checked_cached(folder: Path, target: Path, expected: str | None, locate) -> Path:
+    """A file already in the cache: checked against its known SHA256; a file with none recorded is
+    checked against the published checksum (figshare's MD5) and recorded, or refused."""
     try:
         sha256 = _digest(target, "sha256")
     except PermissionError as err:
@@ -176,18 +181,47 @@ def _checked_cached(folder: Path, target: Path, expected: str | None) -> Path:
             "owns it: ask them to make it readable, or set NEUROLAB_DATA_DIR to a folder of your own"
         ) from err
     if expected is None:
-        warnings.warn(
-            f"{target}: no checksum is known for this file (it was placed in the cache by hand, or "
-            "downloaded unverified), so it is used unverified and not recorded",
-            stacklevel=3,
-        )
-        return target
+        return _verify_unrecorded(folder, target, locate)
     if sha256 != expected:
         raise NeurolabDataError(
             f"{target}: its SHA256 is {sha256}, but {expected} is expected (the published file, or the "
             f"file verified when it was first downloaded, as recorded in {folder / REGISTRY}). The file "
             "is corrupt or was replaced: delete it (that file alone) to download it again."
         )
+    return target
+
+
+def _verify_unrecorded(folder: Path, target: Path, locate) -> Path:
+    """A cached file with no recorded checksum (placed by hand, its registry entry lost or damaged,
+    or downloaded by a user who could not record it): verified against the published MD5 and
+    recorded; refused when that cannot be read, unless ``NEUROLAB_ALLOW_UNVERIFIED=1``."""
+    why = (f"no checksum is recorded for it in {folder / REGISTRY} (it was placed in the cache by hand, "
+           "or its entry was lost)")
+    try:
+        _, known_hash, size = locate()
+    except NeurolabDownloadError as err:
+        if os.environ.get(UNVERIFIED_ENV, "").strip() == "1":
+            warnings.warn(f"{target}: {why}, and the published checksum could not be read; it is used "
+                          f"UNVERIFIED because {UNVERIFIED_ENV}=1, and not recorded", stacklevel=4)
+            return target
+        first = str(err).splitlines()[0]
+        raise NeurolabDataError(
+            f"{target}: {why}, and the published checksum could not be read ({first}). A file that cannot "
+            f"be verified is not used: go online once so that it can be checked, delete it to download "
+            f"it again, or set {UNVERIFIED_ENV}=1 to use it unverified."
+        ) from err
+    algorithm, value = known_hash.split(":")
+    actual = _digest(target, algorithm)
+    if actual != value or (size is not None and target.stat().st_size != size):
+        raise NeurolabDataError(
+            f"{target}: {why}; its {algorithm.upper()} is {actual}, but the published file's is {value}. "
+            "The file is corrupt or not the published one: delete it (that file alone) to download it again."
+        )
+    entry = {"sha256": _digest(target, "sha256"), "size": target.stat().st_size, "source": "cache (verified "
+             "in place)", "verified": algorithm}
+    if algorithm == "md5":
+        entry["md5"] = value
+    _record(folder, target.name, entry)
     return target
 
 
@@ -302,23 +336,29 @@ def _progress_bar(total):
 
 
 def _download(url: str, target: Path, known_hash: str | None, size: int | None, page: str) -> None:
-    """Download ``url`` to ``target`` with pooch (temporary file, verification, retries)."""
-    store = pooch.create(
-        path=target.parent,
-        base_url=url.rsplit("/", 1)[0] + "/",
-        registry={target.name: known_hash},
-        urls={target.name: url},
-        retry_if_failed=RETRIES,
-    )
-    try:
-        store.fetch(target.name, downloader=_Downloader(size, deadline_seconds()))
-    except requests.RequestException as err:
-        raise NeurolabDownloadError(
-            _advice(target.name, url, f"{type(err).__name__}: {err}", page, target)
-        ) from err
-    except ValueError as err:  # pooch: hash mismatch; ours: wrong size
-        reason = f"the download failed verification and was deleted ({err})"
-        raise NeurolabDownloadError(_advice(target.name, url, reason, page, target)) from err
+    """Download ``url`` to ``target`` with pooch (temporary file, verification, retries).
+
+    pooch works in a private folder named with this process's id (``private_folder``), so the
+    temporary file of a killed download is removed by the next run, not after the deadline.
+    """
+    with private_folder(target) as work:
+        store = pooch.create(
+            path=work,
+            base_url=url.rsplit("/", 1)[0] + "/",
+            registry={target.name: known_hash},
+            urls={target.name: url},
+            retry_if_failed=RETRIES,
+        )
+        try:
+            fetched = store.fetch(target.name, downloader=_Downloader(size, deadline_seconds()))
+        except requests.RequestException as err:
+            raise NeurolabDownloadError(
+                _advice(target.name, url, f"{type(err).__name__}: {err}", page, target)
+            ) from err
+        except ValueError as err:  # pooch: hash mismatch; ours: wrong size
+            reason = f"the download failed verification and was deleted ({err})"
+            raise NeurolabDownloadError(_advice(target.name, url, reason, page, target)) from err
+        os.replace(fetched, target)
 
 
 def _copy(source: Path, target: Path, known_hash: str | None, page: str) -> None:
@@ -368,23 +408,34 @@ def _digest(path: Path, algorithm: str) -> str:
         return hashlib.file_digest(fh, algorithm).hexdigest()
 
 
+def _registries(folder: Path) -> list[Path]:
+    """The shared registry, then this user's own (used when the shared one belongs to another user)."""
+    return [folder / REGISTRY, folder / f"registry.{os.getuid()}.json"]
+
+
 def _read_registry(folder: Path) -> dict:
-    """{filename: {'sha256', 'size', 'source', 'verified', ...}} from ``folder/registry.json``."""
-    path = folder / REGISTRY
-    try:
-        registry = json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as err:
-        warnings.warn(f"{path}: unreadable ({err}); cached files are not checked against it", stacklevel=3)
-        return {}
-    return registry if isinstance(registry, dict) else {}
+    """{filename: {'sha256', 'size', 'source', 'verified', ...}} from ``folder/registry.json`` and
+    this user's ``registry.<uid>.json`` (an unreadable or damaged one counts as empty, with a warning:
+    its files are then verified again against the published checksums)."""
+    merged = {}
+    for path in _registries(folder):
+        try:
+            registry = json.loads(path.read_text())
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as err:
+            warnings.warn(f"{path}: unreadable ({err}); the files it listed are verified again against "
+                          "their published checksums", stacklevel=3)
+            continue
+        if isinstance(registry, dict):
+            merged |= {k: v for k, v in registry.items() if isinstance(v, dict)}
+    return merged
 
 
 @contextlib.contextmanager
-def _locked(folder: Path):
-    """An exclusive lock on the registry for a read-modify-write (other processes wait for it)."""
-    lock = folder / f".{REGISTRY}.lock"
+def _locked(folder: Path, name: str = REGISTRY):
+    """An exclusive lock on a registry for a read-modify-write (other processes wait for it)."""
+    lock = folder / f".{name}.lock"
     with open(lock, "a") as handle:
         share_permissions(lock)
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -395,14 +446,22 @@ def _locked(folder: Path):
 
 
 def _record(folder: Path, filename: str, entry: dict) -> None:
-    """Add or replace ``filename``'s entry in the registry (locked, atomic; read-only only warns)."""
-    try:
-        with _locked(folder):
-            registry = _read_registry(folder)
-            registry[filename] = entry
-            with atomic_path(folder / REGISTRY) as tmp:
-                tmp.write_text(json.dumps(registry, indent=2, sort_keys=True) + "\n")
-    except OSError as err:
-        warnings.warn(
-            f"could not record the SHA256 of {filename} in {folder / REGISTRY}: {err}", stacklevel=3
-        )
+    """Add or replace ``filename``'s entry (locked, atomic): in the shared registry, else (it belongs
+    to another user, in a shared folder) in this user's own; only a warning when neither can be written."""
+    errors = []
+    for path in _registries(folder):
+        try:
+            with _locked(folder, path.name):
+                try:
+                    registry = json.loads(path.read_text())
+                except (OSError, ValueError):
+                    registry = {}
+                registry = registry if isinstance(registry, dict) else {}
+                registry[filename] = entry
+                with atomic_path(path) as tmp:
+                    tmp.write_text(json.dumps(registry, indent=2, sort_keys=True) + "\n")
+            return
+        except OSError as err:
+            errors.append(f"{path.name}: {err}")
+    warnings.warn(f"could not record the SHA256 of {filename} in {folder} ({'; '.join(errors)}); it will be "
+                  "verified against the published checksum again next time", stacklevel=3)

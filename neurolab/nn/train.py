@@ -96,14 +96,21 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         from fastai.data.load import DataLoader
         from fastai.metrics import BalancedAccuracy
 
+        self._check_params()
         X, y = validate_data(self, X, y, dtype=np.float32, order="C")
         check_classification_targets(y)
+        if len(X) < 2:
+            raise ValueError(f"FastaiClassifier needs at least 2 samples (one to train on, one to validate), "
+                             f"got {len(X)} sample (n_samples = 1)")
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         seed = seed_of(self.rng)
         self.device_ = choose_device(self.device)
         set_seed(seed, reproducible=True)
         rng = np.random.default_rng(seed)
         valid, train = _validation_split(len(X), groups, self.valid_frac, rng)
+        if len(train) == 0:
+            raise ValueError(f"valid_frac={self.valid_frac} holds out all {len(X)} samples: nothing is left "
+                             "to train on")
         xt, yt = torch.from_numpy(X), torch.from_numpy(y_idx.astype(np.int64))
         train_ds = [(xt[i], yt[i]) for i in train]
         valid_ds = [(xt[i], yt[i]) for i in valid]
@@ -113,6 +120,7 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
             device=self.device_,
         )
         self.model_ = self.build(X.shape[1], len(self.classes_)).to(self.device_)
+        self._check_outputs(xt[:2], len(self.classes_))
         self.learner_ = Learner(
             dls, self.model_, loss_func=CrossEntropyLossFlat(), opt_func=partial(Adam, decouple_wd=True),
             metrics=[accuracy, BalancedAccuracy()], wd=self.wd,
@@ -125,6 +133,45 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
             self.learner_.fit_one_cycle(self.epochs, lr_max=self.lr, wd=self.wd)
         self.model_.cpu()  # predictions, pickles and clones need no GPU
         return self
+
+    def _check_params(self) -> None:
+        """Every hyper-parameter in its valid range, before any work: else a ValueError naming it."""
+        def integer(name, low):
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"FastaiClassifier: {name} must be an int >= {low}, got {value!r}")
+
+        def number(name, low, high=None, low_open=False, high_open=True):
+            value = getattr(self, name)
+            ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
+            ok = ok and np.isfinite(value) and (value > low if low_open else value >= low)
+            ok = ok and (high is None or (value < high if high_open else value <= high))
+            if not ok:
+                bound = f"> {low}" if low_open else f">= {low}"
+                bound += f" and < {high}" if high is not None else ""
+                raise ValueError(f"FastaiClassifier: {name} must be a finite number {bound}, got {value!r}")
+
+        integer("epochs", 1)
+        integer("bs", 1)
+        number("lr", 0, low_open=True)
+        number("wd", 0)
+        number("valid_frac", 0, 1)
+        if not callable(self.build):
+            raise TypeError(f"FastaiClassifier: build must be a callable (n_features, n_classes) -> "
+                            f"nn.Module, got {self.build!r}")
+
+    def _check_outputs(self, x, n_classes: int) -> None:
+        """The network maps (batch, n_features) to (batch, n_classes) logits; the RNG is untouched."""
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            self.model_.eval()
+            try:
+                out = self.model_(x.to(self.device_))
+            finally:
+                self.model_.train()
+        if tuple(out.shape) != (len(x), n_classes):
+            raise ValueError(f"FastaiClassifier: the network built by {getattr(self.build, '__name__', self.build)!r} "
+                             f"returns shape {tuple(out.shape)} for {len(x)} samples, but y has {n_classes} "
+                             f"classes: it must return ({len(x)}, {n_classes}) logits")
 
     def predict_proba(self, X) -> np.ndarray:
         """(n_samples, n_classes) class probabilities, columns ordered as ``classes_``."""

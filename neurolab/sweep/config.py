@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neurolab._stats import MAX_PERMUTATIONS
 from neurolab.io.fetch import RECORDINGS
 
 __all__ = ["ANALYSES", "GRID_KEYS", "SweepConfig", "load_config", "twin"]
@@ -70,15 +71,25 @@ class SweepConfig:
 def _check(config: SweepConfig) -> None:
     if not config.recordings:
         raise ValueError("sweep config: 'recordings' is empty: name at least one recording")
+    seen = {}
     for recording in config.recordings:
         if not isinstance(recording, str):
             raise ValueError(f"sweep config: 'recordings' holds {recording!r}, not a recording name")
         base = recording.removeprefix("twin:")
-        if base not in RECORDINGS and not (recording == base and recording.lower().endswith(".mat")):
+        is_path = recording == base and recording.lower().endswith(".mat")
+        if base not in RECORDINGS and not is_path:
             raise ValueError(
                 f"sweep config: unknown recording {recording!r} in 'recordings'; use one of "
                 f"{', '.join(RECORDINGS)}, 'twin:<one of them>', or a path to a .mat file"
             )
+        same = str(Path(recording).expanduser().resolve()) if is_path else recording
+        if same in seen:
+            raise ValueError(f"sweep config: 'recordings' names {recording!r} twice (as {seen[same]!r} "
+                             "too): every task would run twice")
+        seen[same] = recording
+        if is_path and not Path(recording).expanduser().is_file():
+            raise ValueError(f"sweep config: the recording file {recording!r} in 'recordings' does not "
+                             "exist (or is not a file)")
     if config.size not in SIZES:
         raise ValueError(f"sweep config: 'size' is {config.size!r}; choose one of {', '.join(SIZES)}")
     if not isinstance(config.grid, dict):
@@ -92,6 +103,27 @@ def _check(config: SweepConfig) -> None:
             raise ValueError(f"sweep config: grid parameter {key!r} must be a non-empty list, got {values!r}")
         for value in values:
             _check_value(key, value)
+        repeated = sorted({repr(v) for v in values if sum(w == v and type(w) is type(v) for w in values) > 1})
+        if repeated:
+            raise ValueError(f"sweep config: grid parameter {key!r} lists {', '.join(repeated)} more than "
+                             "once: the same task would run twice")
+    _check_pcs(config)
+
+
+def _check_pcs(config: SweepConfig) -> None:
+    """Spontaneous PCs removed must fit a twin's neurons and spontaneous timepoints."""
+    from neurolab.synthetic import SIZES as TWIN_SIZES
+
+    twins = [r for r in config.recordings if r.startswith("twin:")]
+    if not twins:
+        return
+    params = TWIN_SIZES[config.size]
+    most = min(params.n_neurons, params.n_spont)
+    for n_pcs in config.grid.get("n_pcs", (GRID_KEYS["n_pcs"],)):
+        if n_pcs > most:
+            raise ValueError(f"sweep config: grid parameter 'n_pcs' holds {n_pcs}, but the {config.size!r} "
+                             f"twins have {params.n_neurons} neurons and {params.n_spont} spontaneous "
+                             f"timepoints: at most {most} PCs can be removed")
 
 
 def _check_value(key: str, value) -> None:
@@ -102,10 +134,51 @@ def _check_value(key: str, value) -> None:
     low = {"n_pcs": 0, "seed": 0, "n_components": 1, "n_permutations": 0, "n_shuffles": 0}[key]
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(f"sweep config: grid parameter {key!r} holds {value!r}; expected an int >= {low}")
+    if key in ("n_permutations", "n_shuffles") and value > MAX_PERMUTATIONS:
+        raise ValueError(f"sweep config: grid parameter {key!r} holds {value:,}; at most "
+                         f"{MAX_PERMUTATIONS:,} (p down to 1e-5) are run")
+
+
+class _UniqueKeyLoader:
+    """A YAML SafeLoader that refuses a key given twice in one mapping (YAML keeps the last silently)."""
+
+    @staticmethod
+    def make():
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        def mapping(loader, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = loader.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key!r} is given twice (line {key_node.start_mark.line + 1}); "
+                        "the first would be silently lost", key_node.start_mark)
+                seen.add(key)
+            return loader.construct_mapping(node, deep)
+
+        Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+        return Loader
+
+
+def _parse_yaml(text: str, where: str):
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader.make())  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise ValueError(f"sweep config {where}: not valid YAML ({' '.join(str(error).split())})") from error
 
 
 def load_config(source) -> SweepConfig:
     """A ``SweepConfig`` from a YAML file, a YAML string or a dict; errors name the key at fault.
+
+    A ``pathlib.Path``, or a one-line string that names an existing file or ends in .yaml/.yml, is
+    read as a file; other strings are YAML text. A key given twice is an error (YAML would keep
+    the last one silently).
 
     Example YAML::
 
@@ -120,10 +193,17 @@ def load_config(source) -> SweepConfig:
     if isinstance(source, dict):
         data = source
     else:
-        import yaml
-
-        is_file = isinstance(source, Path) or Path(str(source)).suffix in (".yaml", ".yml")
-        data = yaml.safe_load(Path(source).read_text() if is_file else str(source))
+        text = str(source)
+        is_file = isinstance(source, Path) or ("\n" not in text and (
+            Path(text).expanduser().exists() or Path(text).suffix in (".yaml", ".yml")))
+        if is_file:
+            path = Path(source).expanduser()
+            try:
+                text = path.read_text()
+            except (OSError, UnicodeDecodeError) as error:
+                reason = "no such file" if isinstance(error, FileNotFoundError) else f"{type(error).__name__}: {error}"
+                raise ValueError(f"sweep config {path}: cannot be read ({reason})") from error
+        data = _parse_yaml(text, str(source) if is_file else "(text)")
     if not isinstance(data, dict):
         raise ValueError(f"sweep config: expected a mapping with keys {', '.join(CONFIG_KEYS)}, got {data!r}")
     unknown = sorted(set(data) - set(CONFIG_KEYS))

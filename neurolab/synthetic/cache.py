@@ -10,8 +10,9 @@ to any of them makes a new file rather than returning stale data.
 
 'smoke' recordings are generated every time (well under a second), and so is a recording drawn
 from a ``numpy.random.Generator`` (only an int seed names a reproducible file). A cache file that
-cannot be read is reported (a warning naming it), removed and generated again; a cache that cannot
-be written (read-only or full disk) only costs the time. Set ``NEUROLAB_SYNTHETIC_CACHE=0`` to
+cannot be read, or whose arrays no longer match the SHA256 stored with them when it was written
+(damaged, or edited by hand), is reported (a warning naming it), removed and generated again; a
+cache that cannot be written (read-only or full disk) only costs the time. Set ``NEUROLAB_SYNTHETIC_CACHE=0`` to
 switch it off. Full-size files are about 0.5 GB; delete the folder to reclaim the space.
 """
 
@@ -35,6 +36,7 @@ from neurolab.synthetic import generator
 __all__ = ["blas_threads", "cache_file", "cached_recording"]
 
 UNCACHED_SIZES = ("smoke",)
+_FORMAT = 2  # 2: the file carries the SHA256 of its arrays, checked on every read
 _TRUTH_ARRAYS = ("clean", "latents", "category_means", "labels", "image_ids")
 
 
@@ -51,6 +53,7 @@ def cache_file(size: str, rng: int, labels) -> Path:
     seed = seed_of(rng)
     labels = check_labels(labels)
     recipe = {
+        "format": _FORMAT,
         "params": dataclasses.asdict(generator.SIZES[size]),
         "seed": seed,
         "labels": hashlib.sha256(np.ascontiguousarray(labels, dtype=np.int64).tobytes()).hexdigest(),
@@ -96,6 +99,7 @@ def _write(rec: Recording, path: Path) -> None:
     arrays |= {f"truth_{name}": getattr(truth, name) for name in _TRUTH_ARRAYS}
     meta = {"name": rec.name, "source": rec.source, "category_strength": float(truth.category_strength),
             "params": truth.params}
+    meta["sha256"] = _digest(arrays, meta)
     arrays["meta"] = np.array(json.dumps(meta))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,6 +108,16 @@ def _write(rec: Recording, path: Path) -> None:
             np.savez(handle, **arrays)
     except OSError as error:
         warnings.warn(f"could not cache the synthetic recording in {path.parent}: {error}", stacklevel=3)
+
+
+def _digest(arrays: dict, meta: dict) -> str:
+    """SHA256 of the metadata and of every array's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        digest.update(memoryview(a).cast("B") if a.size else b"")
+    return digest.hexdigest()
 
 
 def _read(path: Path) -> Recording | None:
@@ -115,6 +129,14 @@ def _read(path: Path) -> Recording | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
+            arrays = {name: data[name] for name in data.files if name != "meta"}
+            if meta.get("sha256") != _digest(arrays, {k: v for k, v in meta.items() if k != "sha256"}):
+                warnings.warn(f"synthetic-data cache file {path} does not hold what was written (its arrays "
+                              "or its settings were changed after it was stored); removing it and generating the recording "
+                              "again", stacklevel=3)
+                path.unlink(missing_ok=True)
+                return None
+            data = arrays
             truth = SyntheticTruth(**{name: data[f"truth_{name}"] for name in _TRUTH_ARRAYS},
                                    category_strength=meta["category_strength"], params=meta["params"])
             return Recording(resp=data["resp"], istim=data["istim"], spont=data["spont"], xyz=data["xyz"],
