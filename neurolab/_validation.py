@@ -12,7 +12,15 @@ import numpy as np
 
 from neurolab.recording import N_IMAGES
 
-__all__ = ["as_2d", "check_finite", "check_labels", "check_positions", "check_repeats", "check_rng", "seed_of"]
+__all__ = ["OUTLIER_FACTOR", "as_2d", "check_finite", "check_int", "check_labels", "check_positions",
+           "check_repeats", "check_rng", "outliers", "seed_of"]
+
+OUTLIER_FACTOR = 1e4
+"""A value counts as an outlier when its magnitude exceeds this many times the typical neuron's
+largest magnitude (the median over neurons of each neuron's maximum |value|): four orders of
+magnitude beyond the rest (a unit error, a fill value such as -1e30, corruption). One such response
+swamps every neuron's mean and every correlation; the brightest real neuron is a few times, not
+thousands of times, the typical one."""
 
 
 def check_rng(rng, name: str = "rng") -> np.random.Generator:
@@ -45,15 +53,51 @@ def seed_of(rng, name: str = "rng") -> int:
     return int(rng)
 
 
-def check_repeats(X, name: str = "X") -> np.ndarray:
-    """``X`` as an array of shape (2, n_images, n_neurons): two repeats of every image, finite."""
+def check_repeats(X, name: str = "X", min_images: int = 1, min_neurons: int = 1) -> np.ndarray:
+    """``X`` as an array of shape (2, n_images, n_neurons): two repeats of every image, finite, with
+    at least ``min_images`` images and ``min_neurons`` neurons."""
     X = np.asarray(X)
     if X.ndim != 3 or X.shape[0] != 2:
         raise ValueError(f"{name} must have shape (2, n_images, n_neurons), got {X.shape}")
     if X.dtype.kind not in "biuf":
         raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
+    if X.shape[1] < min_images or X.shape[2] < min_neurons:
+        raise ValueError(f"{name} has {X.shape[1]} images and {X.shape[2]} neurons (shape {X.shape}); this "
+                         f"needs at least {min_images} images and {min_neurons} neurons")
     check_finite(X, name)
     return X
+
+
+def check_int(value, name: str, low: int = 0, high: int | None = None) -> int:
+    """``value`` as an int in low..high (an int, not 2.5 nor True), else a ValueError naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in {low}..{high}"
+        raise ValueError(f"{name} must be an int {bound}, got {value}")
+    return int(value)
+
+
+def outliers(a, factor: float = OUTLIER_FACTOR) -> tuple[int, tuple, float, float]:
+    """Values many orders of magnitude beyond the rest of ``a`` (n_samples, n_neurons).
+
+    Returns (count, index of the largest, its value, the typical scale): the scale is the median
+    over neurons of each neuron's largest magnitude, and a value counts when its magnitude exceeds
+    ``factor`` times that (0, (), nan, scale when none does; nothing is flagged when the typical
+    neuron is all zeros). Two passes over the array, no copy of it.
+    """
+    a = np.asarray(a)
+    if a.ndim != 2 or a.size == 0 or a.dtype.kind not in "iuf":
+        return 0, (), float("nan"), float("nan")
+    peak = np.maximum(a.max(axis=0).astype(np.float64), -a.min(axis=0).astype(np.float64))
+    scale = float(np.median(peak))
+    limit = factor * scale
+    if not scale > 0 or not np.isfinite(limit) or peak.max() <= limit:
+        return 0, (), float("nan"), scale
+    count = int(np.count_nonzero(np.abs(a[:, peak > limit], dtype=np.float64) > limit))
+    column = int(np.argmax(peak))
+    row = int(np.argmax(np.abs(a[:, column].astype(np.float64))))
+    return count, (row, column), float(a[row, column]), scale
 
 
 def check_finite(a: np.ndarray, name: str) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from neurolab._stats import p_value
-from neurolab._validation import check_labels, check_rng
+from neurolab._stats import check_permutations, p_value
+from neurolab._validation import check_int, check_labels, check_rng
 from neurolab._validation import check_repeats as _check_repeats
 from neurolab.recording import split_repeats
 
@@ -70,18 +70,20 @@ def cvpca(X, n_components: int | None = None, method: str = "auto") -> np.ndarra
     over the neurons, the top eigenvectors of a small matrix, and two thin projections -- instead
     of several passes of a randomized SVD over the (n_neurons, n_stimuli) data.
     """
-    X = _check_repeats(X)
+    X = _check_repeats(X, min_images=2, min_neurons=2)
     x0 = np.ascontiguousarray(X[0], dtype=np.float32)
     x1 = np.ascontiguousarray(X[1], dtype=np.float32)
     n_stim, n_neurons = x0.shape
     k_max = min(n_stim, n_neurons)
-    k = min(1024, k_max) if n_components is None else int(n_components)
-    if not 1 <= k <= k_max:
-        raise ValueError(f"n_components must be in 1..{k_max}, got {n_components}")
+    k = min(1024, k_max) if n_components is None else check_int(n_components, "n_components", 1, k_max)
     gram = x0 @ x0.T  # (n_stim, n_stim): a symmetric rank update in BLAS
     m = x0.mean(axis=1, dtype=np.float64)
     centred = gram - np.float32(n_neurons) * np.outer(m, m).astype(np.float32)  # x0 centred across neurons
     evals, u = _top_eigh(centred, k, method)
+    if not evals[0] > 0:
+        raise ValueError(f"X[0] has no variance across its {n_neurons} neurons (every response to each image "
+                         "is the same, e.g. all zeros): there is no spectrum to measure")
+    evals = np.maximum(evals, np.finfo(np.float32).tiny)  # a zero direction contributes 0, not inf
     u = np.ascontiguousarray(u, dtype=np.float32)
     # Neuron-space axis k is x0^T u_k / s_k (s_k^2 = evals[k]); the two repeats' projections on it,
     # summed over stimuli: (x0 x0^T u_k) . (x1 x0^T u_k) / s_k^2.
@@ -112,6 +114,11 @@ def powerlaw(ss, fit_range=(11, 500)) -> tuple[float, np.ndarray]:
         The power law evaluated at every rank.
     """
     ss = np.asarray(ss, dtype=np.float64)
+    if ss.ndim != 1:
+        raise ValueError(f"ss must be 1-D (one variance per component), got shape {ss.shape}")
+    if not np.isfinite(ss).all():
+        raise ValueError(f"ss holds {int((~np.isfinite(ss)).sum())} NaN or Inf values (the first at rank "
+                         f"{int(np.flatnonzero(~np.isfinite(ss))[0]) + 1}): no power law can be fitted")
     n = ss.size
     lo, hi = int(fit_range[0]), min(int(fit_range[1]), n)
     if hi - lo < 2:
@@ -133,12 +140,14 @@ def signal_variance_fraction(X, per_neuron: bool = False):
     two repeats; total variance is the mean of the two repeats' variances. Returns the population
     fraction sum(signal) / sum(total) (a float), or (n_neurons,) per-neuron fractions.
     """
-    X = _check_repeats(X).astype(np.float64)
+    X = _check_repeats(X, min_images=2).astype(np.float64)
     xc = X - X.mean(axis=1, keepdims=True)
     signal = np.mean(xc[0] * xc[1], axis=0)
     total = 0.5 * (np.mean(xc[0] ** 2, axis=0) + np.mean(xc[1] ** 2, axis=0))
     if per_neuron:
         return signal / np.where(total > 0, total, np.nan)
+    if not total.sum() > 0:
+        raise ValueError("X is constant across images for every neuron: no variance, so no signal fraction")
     return float(signal.sum() / total.sum())
 
 
@@ -207,6 +216,11 @@ def category_signal_fraction(
         keep = counts > 0
         return float(np.sum((m0[keep] * m1[keep]).sum(axis=1) / counts[keep]))
 
+    n_shuffles = check_permutations(n_shuffles, "n_shuffles")
+    if not total > 0:
+        raise ValueError("category_signal_fraction: the responses share no variance between repeats (they "
+                         "are constant, or the repeats are unrelated with a non-positive covariance "
+                         f"{total:.3g}): there is no stimulus variance to divide")
     frac = between(y_idx) / total
     rng = check_rng(rng)
     null = np.array([between(rng.permutation(y_idx)) / total for _ in range(n_shuffles)])

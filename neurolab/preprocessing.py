@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from neurolab._validation import seed_of
+from neurolab._validation import OUTLIER_FACTOR, outliers, seed_of
 
 __all__ = ["SILENT_FRACTION", "SpontaneousPCs", "centre", "denoise_recording", "truncate"]
 
@@ -91,8 +91,8 @@ class SpontaneousPCs(TransformerMixin, BaseEstimator):
                 f"n_components={self.n_components} must be between 0 and "
                 f"min(n_timepoints, n_neurons)={min(n_time, n_neurons)}"
             )
-        self.mean_ = X.mean(axis=0)
-        std = X.std(axis=0)
+        self.mean_ = X.mean(axis=0, dtype=np.float64).astype(np.float32)  # float64 sums cannot overflow
+        std = X.std(axis=0, dtype=np.float64).astype(np.float32)
         typical = float(np.median(std))
         if not typical > 0:
             raise ValueError(
@@ -149,7 +149,7 @@ class SpontaneousPCs(TransformerMixin, BaseEstimator):
 def centre(a) -> np.ndarray:
     """Each neuron's mean over the rows removed: (n_trials, n_neurons) -> float32 of that shape."""
     a = np.array(a, dtype=np.float32)
-    a -= a.mean(axis=0)
+    a -= a.mean(axis=0, dtype=np.float64).astype(np.float32)
     return a
 
 
@@ -169,13 +169,20 @@ def denoise_recording(rec, n_components: int = 32, rng=0):
     transformer : SpontaneousPCs
         The fitted transformer.
     """
+    for label, array in (("resp", rec.resp), ("spont", rec.spont)):
+        count, where, value, scale = outliers(array)
+        if count:
+            warnings.warn(f"recording {rec.name!r}: {label} holds {count} value(s) more than {OUTLIER_FACTOR:g} "
+                          f"times the typical neuron's largest magnitude ({scale:.3g}); the largest, "
+                          f"{value:.3g} at index {where}, will dominate every neuron's mean and every "
+                          "correlation: check the data", stacklevel=2)
     sp = SpontaneousPCs(n_components, rng=rng).fit(rec.spont)
     z = sp.transform(rec.resp)
-    z -= z.mean(axis=0)
+    z -= z.mean(axis=0, dtype=np.float64).astype(np.float32)
     truth = rec.truth
     if truth is not None:  # the noise-free responses in the units the decoders see
         clean = sp.transform(truth.clean)
-        clean -= clean.mean(axis=0)
+        clean -= clean.mean(axis=0, dtype=np.float64).astype(np.float32)
         truth = dataclasses.replace(truth, clean=clean)
     return dataclasses.replace(rec, resp=z, truth=truth), sp
 

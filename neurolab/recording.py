@@ -62,6 +62,14 @@ class Recording:
         n_trials, n_neurons = self.resp.shape
         if self.istim.shape != (n_trials,):
             raise ValueError(f"istim has shape {self.istim.shape}, expected ({n_trials},)")
+        if self.istim.dtype.kind not in "iu":
+            raise ValueError(f"istim must hold integer image indices, got dtype {self.istim.dtype}"
+                             + (" with NaN values" if self.istim.dtype.kind == "f" and np.isnan(self.istim).any()
+                                else ""))
+        if n_trials and (self.istim.min() < GREY or self.istim.max() >= N_IMAGES):
+            bad = self.istim[(self.istim < GREY) | (self.istim >= N_IMAGES)]
+            raise ValueError(f"istim holds {len(bad)} values outside {GREY}..{N_IMAGES - 1} (e.g. {int(bad[0])}): "
+                             f"image indices are 0-based into the {N_IMAGES} images, {GREY} for a grey screen")
         if self.spont.ndim != 2 or self.spont.shape[1] != n_neurons:
             raise ValueError(f"spont has shape {self.spont.shape}, expected (n_timepoints, {n_neurons})")
         if self.xyz.shape != (n_neurons, 3):

@@ -317,6 +317,8 @@ def voxelise(resp, xyz, shape=(11, 12, 12)) -> np.ndarray:
     resp: (n_trials, n_neurons); xyz: (n_neurons, 3); shape: (n_planes, n_bins, n_bins).
     The channel axis makes the result a batch for ``torch.nn.Conv3d``.
     """
+    if len(shape) != 3 or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in shape):
+        raise ValueError(f"shape must be three ints >= 1 (n_planes, n_bins, n_bins), got {shape!r}")
     n_planes, n_bins, n_bins_y = shape
     if n_bins != n_bins_y:
         raise ValueError(f"voxel grid must be square in x/y, got {shape}")

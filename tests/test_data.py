@@ -340,7 +340,7 @@ def test_writer_rejects_bad_shapes_before_writing(tmp_path):
     parts["med"] = parts["med"][:-1]
     with pytest.raises(ValueError, match=r"med has shape \(49, 3\)"):
         write_natimg_mat(tmp_path / FILE_NAME, **parts)
-    with pytest.raises(ValueError, match="istim holds 2800"):
+    with pytest.raises(ValueError, match=r"istim holds 1 values outside -1..2799 \(e.g. 2800\)"):
         write_recording(Recording(*_arrays_with_istim(2800), "x", "synthetic"), tmp_path / FILE_NAME)
     assert list(tmp_path.iterdir()) == []
 

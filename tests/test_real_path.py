@@ -15,6 +15,7 @@ import shutil
 import pytest
 from chapter_runner import ROOT, execute_chapter, first_output_text, read_glue, self_check_verdicts, toc_chapters
 
+import neurolab.io.fetch as fetch
 from neurolab.io import load_classes, write_recording
 from neurolab.io.fetch import recording_filename
 from neurolab.synthetic import make_recording
@@ -33,7 +34,10 @@ def real_layout_cache(tmp_path_factory):
     os.environ["NEUROLAB_DATA_DIR"] = str(cache)  # inherited by the notebook kernels
     try:
         rec = make_recording("smoke", 7, labels=load_classes()[0], keep_grey=True)
-        write_recording(rec, cache / recording_filename(NAME))
+        path = write_recording(rec, cache / recording_filename(NAME))
+        # as a verified download leaves it: its SHA256 in the registry (a file with none is refused)
+        fetch._record(cache, path.name, {"sha256": fetch._digest(path, "sha256"), "size": path.stat().st_size,
+                                         "source": "test", "verified": "md5", "md5": fetch._digest(path, "md5")})
         yield cache
     finally:
         if old is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurolab._validation import check_repeats, check_rng
+from neurolab._validation import check_int, check_repeats, check_rng
 
 __all__ = ["RULES", "identity_accuracy", "identity_scores", "identity_vs_neurons", "row_zscore", "shuffle_identity"]
 
@@ -44,8 +44,11 @@ def identity_scores(X, rule: str = "correlation") -> np.ndarray:
         [i, j] = the match of test response i with template j (the best j is the decoded image).
         With 'dot', as in the notebook, the first showing of image i is matched against the
         second showing of image j.
+
+    Raises ValueError for fewer than 2 images or 2 neurons: with one neuron every correlation is 0,
+    so the 'decoded' image would be the first one, and an accuracy at chance would mean nothing.
     """
-    X = check_repeats(X)
+    X = check_repeats(X, min_images=2, min_neurons=2)
     if rule == "correlation":
         return row_zscore(X[1]) @ row_zscore(X[0]).T
     if rule == "zscore":
@@ -98,14 +101,15 @@ def identity_vs_neurons(X, ns, n_draws: int = 3, rng=0) -> np.ndarray:
     ndarray of shape (len(ns), n_draws)
         float64; entries not computed are NaN.
     """
-    X = check_repeats(X)
+    X = check_repeats(X, min_images=2, min_neurons=2)
     n_neurons = X.shape[2]
+    n_draws = check_int(n_draws, "n_draws", 1)
+    if isinstance(ns, (str, bytes)) or not hasattr(ns, "__len__") or len(ns) == 0:
+        raise ValueError(f"ns must be a non-empty sequence of neuron counts, got {ns!r}")
+    ns = [check_int(n, "ns (neuron counts)", 2, n_neurons) for n in ns]
     rng = check_rng(rng)
     out = np.full((len(ns), n_draws), np.nan)
     for i, n in enumerate(ns):
-        n = int(n)
-        if not 1 <= n <= n_neurons:
-            raise ValueError(f"neuron counts must be in 1..{n_neurons}, got {n}")
         for d in range(1 if n == n_neurons else n_draws):
             idx = np.sort(rng.choice(n_neurons, n, replace=False))
             out[i, d] = identity_accuracy(X[:, :, idx])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from neurolab._validation import OUTLIER_FACTOR, outliers
 from neurolab.errors import NeurolabDataError
 from neurolab.io.fetch import CLASS_FILES, RECORDINGS, fetch_classes, fetch_recording, recording_filename
 from neurolab.io.matfile import GREY_CODE, istim_from_file, read_classes_mat, read_natimg_mat
@@ -130,6 +131,8 @@ def load_recording(
     resp = _as_float32(path, "stim.resp", resp)
     spont = _as_float32(path, "stim.spont", spont)
     xyz = _as_float32(path, "med", med)
+    _check_outliers(path, "stim.resp", resp)
+    _check_outliers(path, "stim.spont", spont)
     if drop_redcells and raw["redcell"] is not None:
         keep = ~raw["redcell"]
         if not keep.any():
@@ -222,6 +225,18 @@ def _check_finite(path: Path, label: str, array: np.ndarray) -> None:
 MAX_SHOWINGS = 10
 """Images are shown about twice; a value of ``stim.istim`` that occurs more often than this is not
 an image (in a 0-based file, the grey-screen code would be 2800, read here as image 2800)."""
+
+
+def _check_outliers(path: Path, label: str, array: np.ndarray) -> None:
+    """Refuse values many orders of magnitude beyond the rest of the array (``outliers``)."""
+    count, where, value, scale = outliers(array)
+    if count:
+        raise NeurolabDataError(
+            f"{path}: '{label}' holds {count} value(s) more than {OUTLIER_FACTOR:g} times the typical "
+            f"neuron's largest magnitude ({scale:.3g}); the largest is {value:.3g} at index {where}. One "
+            "such value swamps every neuron's mean and correlation: it is a unit error, a fill value or "
+            "corruption. Fix or mask it before loading (e.g. set it to 0)."
+        )
 
 
 def _as_float32(path: Path, label: str, array: np.ndarray) -> np.ndarray:

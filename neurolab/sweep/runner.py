@@ -44,6 +44,7 @@ from neurolab.sweep.tasks import (
     data_folder,
     disk_full,
     prepare,
+    prepared,
     record_failure,
     run_task,
     task_id,
@@ -192,12 +193,19 @@ def run_sweep(config, out, backend: str = "local", n_jobs: int = 2, scheduler: s
             _write_config(out, config)
         data_dir = out / "data"
         preparations = list({str(data_folder(data_dir, t)): t for t in todo}.values())
+        for task in preparations:  # damaged prepared data is named here, in the main process
+            folder = data_folder(data_dir, task)
+            if (folder / "meta.json").exists() and prepared(folder, deep=True) is None:
+                warnings.warn(f"prepared data in {folder} is damaged (a file is missing, truncated or "
+                              "changed): preparing it again", stacklevel=2)
+                (folder / "meta.json").unlink()
         if backend == "local":
             _run_local([(prepare_quietly, (t, data_dir)) for t in preparations], n_jobs,
                        "preparing recordings", progress)
             exits = _run_local([(run_task, (t, data_dir, out)) for t in todo], n_jobs, "tasks", progress)
             for task, code in zip(todo, exits):
-                if code != 0:  # the worker died: the task is a failure, the others went on
+                row = out / "rows" / f"{task_id(task)}.json"
+                if code != 0 and not row.is_file():  # the worker died: a failure; the others went on
                     record_failure(task, out, _death(code))
         else:
             _run_dask(preparations, todo, data_dir, out, n_jobs, scheduler, progress)

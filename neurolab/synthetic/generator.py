@@ -200,6 +200,8 @@ def _generate(p: SyntheticParams, rng: np.random.Generator, labels: np.ndarray, 
     U = (rng.standard_normal((p.n_spont_dims, n_neu)) * np.sqrt(mu)[:, None]).astype(f32)
 
     def spont_latents(n):
+        if n == 0:  # no spontaneous block (n_spont=0)
+            return np.zeros((0, p.n_spont_dims), f32)
         a = np.exp(-1.0 / p.spont_tau_trials)
         z = rng.standard_normal((n, p.n_spont_dims)).astype(np.float64)
         z[0] /= np.sqrt(1 - a * a)
