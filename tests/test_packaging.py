@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "neurolab"
 
 LAYERS = {
-    "neurolab": 0, "neurolab._validation": 0, "neurolab._stats": 0, "neurolab._store": 0,
+    "neurolab": 0, "neurolab._cli": 0, "neurolab._validation": 0, "neurolab._stats": 0, "neurolab._store": 0,
     "neurolab.errors": 0, "neurolab.recording": 0,
     "neurolab.synthetic": 1, "neurolab.io": 2,
     "neurolab.preprocessing": 3,

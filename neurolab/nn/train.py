@@ -42,6 +42,49 @@ def _validation_split(n: int, groups, valid_frac: float, rng: np.random.Generato
     return order[:n_valid], order[n_valid:]
 
 
+def _on(device, xt, yt, rows) -> tuple:
+    """The samples ``rows`` of (xt, yt), copied once onto ``device`` (all the training data moves
+    together, not one batch at a time)."""
+    index = torch.from_numpy(np.asarray(rows, dtype=np.int64))
+    return xt[index].to(device), yt[index].to(device)
+
+
+_LOADERS: dict = {}
+
+
+def _tensor_loader_class(base):
+    """A fastai ``DataLoader`` over two tensors that builds each batch with one indexing operation.
+
+    fastai's default path makes an item per sample and collates a list of (x, y) tuples: Python
+    work per sample. This loader keeps fastai's own sampling (the same shuffled order from the same
+    seed, ``drop_last``, batch size) and only replaces how a batch is made: ``x[idx], y[idx]`` for
+    the batch's indices, on the device the tensors live on. The batches hold exactly the rows the
+    default path would have stacked, so the numbers are the same.
+    """
+    if base not in _LOADERS:
+        class TensorBatches(base):
+            def __init__(self, x, y, **kwargs):
+                self.x, self.y = x, y
+                kwargs.pop("dataset", None)  # always the rows of x (``new`` passes one)
+                super().__init__(range(len(x)), **kwargs)
+
+            def create_batches(self, samps):
+                idxs = list(samps)
+                step = self.bs
+                stop = len(idxs) - len(idxs) % step if self.drop_last else len(idxs)
+                for start in range(0, stop, step):
+                    batch = torch.as_tensor(idxs[start : start + step], dtype=torch.long, device=self.x.device)
+                    yield self.x[batch], self.y[batch]
+
+            def new(self, dataset=None, cls=None, **kwargs):  # fastai copies loaders this way
+                kwargs.setdefault("x", self.x)
+                kwargs.setdefault("y", self.y)
+                return super().new(dataset=None, cls=cls, **kwargs)  # noqa: UP008
+
+        _LOADERS[base] = TensorBatches
+    return _LOADERS[base]
+
+
 def choose_device(device: str | torch.device | None = None) -> torch.device:
     """The torch device to train on.
 
@@ -112,11 +155,11 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"valid_frac={self.valid_frac} holds out all {len(X)} samples: nothing is left "
                              "to train on")
         xt, yt = torch.from_numpy(X), torch.from_numpy(y_idx.astype(np.int64))
-        train_ds = [(xt[i], yt[i]) for i in train]
-        valid_ds = [(xt[i], yt[i]) for i in valid]
+        loader = _tensor_loader_class(DataLoader)
         dls = DataLoaders(
-            DataLoader(train_ds, bs=self.bs, shuffle=True, drop_last=len(train) > self.bs, device=self.device_),
-            DataLoader(valid_ds, bs=256, device=self.device_),
+            loader(*_on(self.device_, xt, yt, train), bs=self.bs, shuffle=True, drop_last=len(train) > self.bs,
+                   device=self.device_),
+            loader(*_on(self.device_, xt, yt, valid), bs=256, device=self.device_),
             device=self.device_,
         )
         self.model_ = self.build(X.shape[1], len(self.classes_)).to(self.device_)

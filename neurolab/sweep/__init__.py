@@ -8,7 +8,7 @@ or ``python -m neurolab.sweep sweep.yaml --out results/ [--dask [--scheduler ADD
 """
 
 from neurolab.sweep.config import ANALYSES, GRID_KEYS, SweepConfig, load_config, twin
-from neurolab.sweep.runner import SweepReport, read_results, run_sweep
+from neurolab.sweep.runner import SweepError, SweepInterrupted, SweepReport, read_results, run_sweep
 from neurolab.sweep.tasks import ROW_KEYS, prepare, run_task, task_id
 
 __all__ = [
@@ -16,6 +16,8 @@ __all__ = [
     "GRID_KEYS",
     "ROW_KEYS",
     "SweepConfig",
+    "SweepError",
+    "SweepInterrupted",
     "SweepReport",
     "load_config",
     "prepare",
