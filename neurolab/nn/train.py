@@ -69,11 +69,11 @@ def _tensor_loader_class(base):
                 super().__init__(range(len(x)), **kwargs)
 
             def create_batches(self, samps):
-                idxs = list(samps)
+                idxs = torch.as_tensor(list(samps), dtype=torch.long).to(self.x.device)
                 step = self.bs
                 stop = len(idxs) - len(idxs) % step if self.drop_last else len(idxs)
                 for start in range(0, stop, step):
-                    batch = torch.as_tensor(idxs[start : start + step], dtype=torch.long, device=self.x.device)
+                    batch = idxs[start : start + step]
                     yield self.x[batch], self.y[batch]
 
             def new(self, dataset=None, cls=None, **kwargs):  # fastai copies loaders this way
@@ -135,7 +135,7 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, groups=None):
         import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar and the progress bar)
         import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
-        from fastai.basics import Adam, CrossEntropyLossFlat, DataLoaders, Learner, accuracy, set_seed
+        from fastai.basics import Adam, DataLoaders, Learner, TrainEvalCallback, accuracy, set_seed
         from fastai.data.load import DataLoader
         from fastai.metrics import BalancedAccuracy
 
@@ -164,9 +164,13 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         )
         self.model_ = self.build(X.shape[1], len(self.classes_)).to(self.device_)
         self._check_outputs(xt[:2], len(self.classes_))
+        # Without the progress display nothing reads the per-batch records or the validation
+        # metrics: fastai's Recorder (and its batch-type cast, a no-op on plain tensors) are left out,
+        # which changes no number (they only observe) and saves fastai's per-batch event dispatch.
+        extra = {} if self.progress else {"default_cbs": False, "cbs": [TrainEvalCallback()]}
         self.learner_ = Learner(
-            dls, self.model_, loss_func=CrossEntropyLossFlat(), opt_func=partial(Adam, decouple_wd=True),
-            metrics=[accuracy, BalancedAccuracy()], wd=self.wd,
+            dls, self.model_, loss_func=torch.nn.CrossEntropyLoss(), opt_func=partial(Adam, decouple_wd=True),
+            metrics=[accuracy, BalancedAccuracy()], wd=self.wd, **extra,
         )
         quiet = contextlib.ExitStack()
         if not self.progress:
