@@ -1,7 +1,8 @@
 """Benchmarks of the course: chapters, the book build, kernels against their plain versions, scaling.
 
     python benchmarks/run.py                 # everything (about 30-40 minutes on 2 cores)
-    python benchmarks/run.py --only kernels  # one section: chapters, book, kernels, scaling
+    python benchmarks/run.py --only kernels  # one section: chapters, book, kernels, scaling, sweep,
+                                             # training (networks' throughput), tests (the suite)
 
 Everything runs with 2 threads (the size of a free Binder/Colab machine). Results are merged into
 ``benchmarks/results/benchmarks.json`` (written atomically), which the book's statistics page reads.
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))  # the book's build tooling (chapter_runner.py)
 RESULTS = ROOT / "benchmarks" / "results" / "benchmarks.json"
 TRAINS_A_NETWORK = {"05_mousenet", "08_pointcloud", "09_ceiling"}
-SECTIONS = ("chapters", "book", "kernels", "scaling", "sweep")
+SECTIONS = ("chapters", "book", "kernels", "scaling", "sweep", "training", "tests")
 
 
 def machine() -> dict:
@@ -54,6 +55,8 @@ def machine() -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                 cwd=ROOT).stdout.strip(),
     }
 
 
@@ -264,6 +267,26 @@ def bench_sweep() -> dict:
             "rows": rows}
 
 
+# ---------------------------------------------------------------------------------------- training
+def bench_training() -> list[dict]:
+    """FastaiClassifier's training throughput against a plain PyTorch loop (benchmarks/nn_throughput.py)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import nn_throughput
+
+    return nn_throughput.main([])
+
+
+# ------------------------------------------------------------------------------------------- tests
+def bench_tests() -> dict:
+    """The whole test suite's wall time (``pytest -q``), as ``make test`` runs it after ruff."""
+    t0 = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
+                         capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    summary = next((line for line in reversed(run.stdout.splitlines()) if " in " in line and "passed" in line), "")
+    return {"seconds": round(seconds, 1), "returncode": run.returncode, "summary": summary.strip("= ")}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
@@ -293,6 +316,10 @@ def main(argv=None) -> int:
             results["scaling"] = bench_scaling()
         elif section == "sweep":
             results["sweep"] = bench_sweep()
+        elif section == "training":
+            results["training"] = bench_training()
+        elif section == "tests":
+            results["tests"] = bench_tests()
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         tmp = RESULTS.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(results, indent=2, default=float))

@@ -7,7 +7,22 @@ status 2; ``--debug`` (``debug=True``) lets the traceback through instead. Ctrl-
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+
+def int_at_least(low: int, what: str):
+    """An argparse ``type``: a whole number >= ``low``, else a message naming ``what`` is expected."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{what}, got {value}")
+        return value
+
+    return parse
 
 
 def one_line(error: BaseException) -> str:

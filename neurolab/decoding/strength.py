@@ -228,18 +228,6 @@ def _one_strength(strength, labels, size, seed, n_neurons, n_components, n_swaps
     return rows
 
 
-def _seed(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed is a non-negative int, got {value}")
-    return value
-
-
 def _measure(args) -> int:
     from neurolab.geometry import category_signal_fraction
     from neurolab.io import describe_source, load, load_classes
@@ -261,12 +249,13 @@ def main(argv=None) -> int:
     Exit status 0, or 2 with one line naming the problem (``--debug`` shows the traceback)."""
     import argparse
 
-    from neurolab._cli import run_cli
+    from neurolab._cli import int_at_least, run_cli
 
     parser = argparse.ArgumentParser(prog="python -m neurolab.decoding.strength", description=main.__doc__)
     parser.add_argument("recording", help="a recording's name (e.g. M170714_MP032_2017-09-14), a .mat path, "
                                           "or 'synthetic'")
-    parser.add_argument("--seed", type=_seed, default=0, help="synthetic data only")
+    parser.add_argument("--seed", type=int_at_least(0, "a seed is a non-negative int"), default=0,
+                        help="synthetic data only")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
     return run_cli(_measure, args, debug=args.debug)

@@ -43,10 +43,16 @@ def _validation_split(n: int, groups, valid_frac: float, rng: np.random.Generato
 
 
 def _on(device, xt, yt, rows) -> tuple:
-    """The samples ``rows`` of (xt, yt), copied once onto ``device`` (all the training data moves
-    together, not one batch at a time)."""
+    """The samples ``rows`` of (xt, yt), copied once onto ``device`` when they fit (all the training
+    data moves together, not one batch at a time); on a GPU with less than four times their size
+    free they stay in host memory and fastai moves each batch."""
     index = torch.from_numpy(np.asarray(rows, dtype=np.int64))
-    return xt[index].to(device), yt[index].to(device)
+    x, y = xt[index], yt[index]
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        if 4 * (x.nbytes + y.nbytes) > free:
+            return x.pin_memory(), y.pin_memory()
+    return x.to(device), y.to(device)
 
 
 _LOADERS: dict = {}

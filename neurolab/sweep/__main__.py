@@ -12,19 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurolab._cli import run_cli
+from neurolab._cli import int_at_least, run_cli
 from neurolab.sweep.config import load_config
 from neurolab.sweep.runner import SweepInterrupted, run_sweep
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of workers, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"needs at least 1 worker, got {value}")
-    return value
 
 
 def _sweep(args) -> int:
@@ -51,7 +41,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True, help="results folder (a re-run skips what is done)")
     parser.add_argument("--dask", action="store_true", help="run on dask.distributed (LocalCluster)")
     parser.add_argument("--scheduler", help="address of a running Dask scheduler (implies --dask)")
-    parser.add_argument("--jobs", type=_positive, default=2, help="workers (default 2)")
+    parser.add_argument("--jobs", type=int_at_least(1, "needs at least 1 worker"), default=2,
+                        help="workers (default 2)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
