@@ -55,42 +55,6 @@ def _on(device, xt, yt, rows) -> tuple:
     return x.to(device), y.to(device)
 
 
-_LOADERS: dict = {}
-
-
-def _tensor_loader_class(base):
-    """A fastai ``DataLoader`` over two tensors that builds each batch with one indexing operation.
-
-    fastai's default path makes an item per sample and collates a list of (x, y) tuples: Python
-    work per sample. This loader keeps fastai's own sampling (the same shuffled order from the same
-    seed, ``drop_last``, batch size) and only replaces how a batch is made: ``x[idx], y[idx]`` for
-    the batch's indices, on the device the tensors live on. The batches hold exactly the rows the
-    default path would have stacked, so the numbers are the same.
-    """
-    if base not in _LOADERS:
-        class TensorBatches(base):
-            def __init__(self, x, y, **kwargs):
-                self.x, self.y = x, y
-                kwargs.pop("dataset", None)  # always the rows of x (``new`` passes one)
-                super().__init__(range(len(x)), **kwargs)
-
-            def create_batches(self, samps):
-                idxs = torch.as_tensor(list(samps), dtype=torch.long).to(self.x.device)
-                step = self.bs
-                stop = len(idxs) - len(idxs) % step if self.drop_last else len(idxs)
-                for start in range(0, stop, step):
-                    batch = idxs[start : start + step]
-                    yield self.x[batch], self.y[batch]
-
-            def new(self, dataset=None, cls=None, **kwargs):  # fastai copies loaders this way
-                kwargs.setdefault("x", self.x)
-                kwargs.setdefault("y", self.y)
-                return super().new(dataset=None, cls=cls, **kwargs)  # noqa: UP008
-
-        _LOADERS[base] = TensorBatches
-    return _LOADERS[base]
-
-
 def choose_device(device: str | torch.device | None = None) -> torch.device:
     """The torch device to train on.
 
@@ -142,7 +106,6 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         import fastai.callback.progress  # noqa: F401  (adds Learner.no_bar and the progress bar)
         import fastai.callback.schedule  # noqa: F401  (adds Learner.fit_one_cycle)
         from fastai.basics import Adam, DataLoaders, Learner, TrainEvalCallback, accuracy, set_seed
-        from fastai.data.load import DataLoader
         from fastai.metrics import BalancedAccuracy
 
         self._check_params()
@@ -161,7 +124,7 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"valid_frac={self.valid_frac} holds out all {len(X)} samples: nothing is left "
                              "to train on")
         xt, yt = torch.from_numpy(X), torch.from_numpy(y_idx.astype(np.int64))
-        loader = _tensor_loader_class(DataLoader)
+        from neurolab.nn._loader import TensorBatches as loader
         dls = DataLoaders(
             loader(*_on(self.device_, xt, yt, train), bs=self.bs, shuffle=True, drop_last=len(train) > self.bs,
                    device=self.device_),

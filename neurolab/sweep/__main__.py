@@ -24,7 +24,7 @@ def _sweep(args) -> int:
         report = run_sweep(config, args.out, backend=backend, n_jobs=args.jobs, scheduler=args.scheduler,
                            progress=not args.no_progress)
     except SweepInterrupted as stop:
-        print(f"stopped by {stop}: the workers were stopped; finished rows are kept in {args.out}. "
+        print(f"{stop}: the workers were stopped; finished rows are kept in {args.out}. "
               "Run the same command again to resume.", file=sys.stderr)
         return 128 + stop.signum
     print(report)

@@ -186,29 +186,10 @@ def run_sweep(config, out, backend: str = "local", n_jobs: int = 2, scheduler: s
         raise SweepError(f"the results folder {out} cannot be created ({error})") from error
     with _locked(out), _stopped_by_signals(out), _disk_full_named(out):
         _clean(out)
-        done, damaged = _finished(out, tasks)
-        todo = [t for t in tasks if task_id(t) not in done]
-        skipped = [task_id(t) for t in tasks if task_id(t) in done]
-        if todo:
-            _write_config(out, config)
-        data_dir = out / "data"
-        preparations = list({str(data_folder(data_dir, t)): t for t in todo}.values())
-        for task in preparations:  # damaged prepared data is named here, in the main process
-            folder = data_folder(data_dir, task)
-            if (folder / "meta.json").exists() and prepared(folder, deep=True) is None:
-                warnings.warn(f"prepared data in {folder} is damaged (a file is missing, truncated or "
-                              "changed): preparing it again", stacklevel=2)
-                (folder / "meta.json").unlink()
-        if backend == "local":
-            _run_local([(prepare_quietly, (t, data_dir)) for t in preparations], n_jobs,
-                       "preparing recordings", progress)
-            exits = _run_local([(run_task, (t, data_dir, out)) for t in todo], n_jobs, "tasks", progress)
-            for task, code in zip(todo, exits):
-                row = out / "rows" / f"{task_id(task)}.json"
-                if code != 0 and not row.is_file():  # the worker died: a failure; the others went on
-                    record_failure(task, out, _death(code))
-        else:
-            _run_dask(preparations, todo, data_dir, out, n_jobs, scheduler, progress)
+        try:
+            damaged, todo, skipped = _run(config, tasks, out, backend, n_jobs, scheduler, progress)
+        finally:
+            _clean(out)  # the workers are stopped by now: what they were writing goes too
     computed, failed = [], []
     for task in todo:
         tid = task_id(task)
@@ -223,6 +204,34 @@ def run_sweep(config, out, backend: str = "local", n_jobs: int = 2, scheduler: s
             failed.append({"task_id": tid, "error": error, "failure_file": str(path)})
     return SweepReport(rows=read_results(out, ids), computed=computed, skipped=skipped, failed=failed,
                        damaged=damaged, seconds=time.perf_counter() - start)
+
+
+def _run(config, tasks, out: Path, backend: str, n_jobs: int, scheduler, progress: bool):
+    """Prepare and run what has no row yet; returns (damaged rows, tasks run, ids skipped)."""
+    done, damaged = _finished(out, tasks)
+    todo = [t for t in tasks if task_id(t) not in done]
+    skipped = [task_id(t) for t in tasks if task_id(t) in done]
+    if todo:
+        _write_config(out, config)
+    data_dir = out / "data"
+    preparations = list({str(data_folder(data_dir, t)): t for t in todo}.values())
+    for task in preparations:  # damaged prepared data is named here, in the main process
+        folder = data_folder(data_dir, task)
+        if (folder / "meta.json").exists() and prepared(folder, deep=True) is None:
+            warnings.warn(f"prepared data in {folder} is damaged (a file is missing, truncated or "
+                          "changed): preparing it again", stacklevel=3)
+            (folder / "meta.json").unlink()
+    if backend == "local":
+        _run_local([(prepare_quietly, (t, data_dir)) for t in preparations], n_jobs,
+                   "preparing recordings", progress)
+        exits = _run_local([(run_task, (t, data_dir, out)) for t in todo], n_jobs, "tasks", progress)
+        for task, code in zip(todo, exits):
+            row = out / "rows" / f"{task_id(task)}.json"
+            if code != 0 and not row.is_file():  # the worker died: a failure; the others went on
+                record_failure(task, out, _death(code))
+    else:
+        _run_dask(preparations, todo, data_dir, out, n_jobs, scheduler, progress)
+    return damaged, todo, skipped
 
 
 def prepare_quietly(task, data_dir):
@@ -254,7 +263,7 @@ def _finished(out: Path, tasks) -> tuple[set, list]:
             done.add(tid)
         else:
             warnings.warn(f"sweep row {path} is damaged ({problem}): the task is computed again",
-                          stacklevel=3)
+                          stacklevel=4)
             damaged.append(str(path))
     return done, damaged
 
@@ -307,6 +316,8 @@ def _stopped_by_signals(out: Path):
         return
 
     def handler(signum, frame):
+        for s in (signal.SIGTERM, signal.SIGINT):  # a second signal must not cut the clean-up short
+            signal.signal(s, signal.SIG_IGN)
         raise SweepInterrupted(signum, out)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -347,6 +358,17 @@ def _child(function, args) -> None:
     function(*args)
 
 
+@contextlib.contextmanager
+def _signals_held():
+    """SIGTERM and SIGINT wait (blocked, then delivered) until the block ends."""
+    held = {signal.SIGTERM, signal.SIGINT}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _run_local(calls, n_jobs: int, what: str, progress: bool) -> list[int]:
     """Run each ``(function, args)`` in a process of its own, ``n_jobs`` at a time.
 
@@ -366,7 +388,8 @@ def _run_local(calls, n_jobs: int, what: str, progress: bool) -> list[int]:
             while pending and len(running) < n_jobs:
                 index, (function, args) = pending.pop()
                 process = ctx.Process(target=_child, args=(function, args), daemon=True)
-                process.start()
+                with _signals_held():  # a stop in the middle would leave the child half-sent
+                    process.start()
                 running[process.sentinel] = (index, process)
             ready = multiprocessing.connection.wait(list(running))
             for sentinel in ready:
