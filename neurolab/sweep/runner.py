@@ -90,20 +90,20 @@ class SweepReport:
                 f"already done, {len(self.failed)} failed{damaged}; {self.seconds:.1f} s)")
 
 
-def _row_problem(path: Path) -> str | None:
-    """Why the row file at ``path`` cannot be used (None when it is a whole row)."""
+def _read_row(path: Path) -> tuple[dict | None, str | None]:
+    """(the row at ``path``, None), or (None, why it cannot be used) when it is not a whole row."""
     try:
         row = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        return f"it does not parse ({type(error).__name__}: {error})"
+        return None, f"it does not parse ({type(error).__name__}: {error})"
     if not isinstance(row, dict):
-        return f"it holds a {type(row).__name__}, not a row"
+        return None, f"it holds a {type(row).__name__}, not a row"
     missing = [key for key in ROW_KEYS if key not in row]
     if missing:
-        return f"it lacks the keys {missing}"
+        return None, f"it lacks the keys {missing}"
     if row["task_id"] != path.stem:
-        return f"it holds the row of task {row['task_id']!r}"
-    return None
+        return None, f"it holds the row of task {row['task_id']!r}"
+    return row, None
 
 
 def read_results(out, task_ids=None) -> pd.DataFrame:
@@ -115,11 +115,11 @@ def read_results(out, task_ids=None) -> pd.DataFrame:
     for path in sorted(Path(out, "rows").glob("*.json")):
         if task_ids is not None and path.stem not in task_ids:
             continue
-        problem = _row_problem(path)
+        row, problem = _read_row(path)
         if problem:
             warnings.warn(f"sweep row {path} is damaged ({problem}); it is left out", stacklevel=2)
             continue
-        rows.append(json.loads(path.read_text()))
+        rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.sort_values("task_id").reset_index(drop=True) if len(frame) else frame
 
@@ -193,7 +193,7 @@ def run_sweep(config, out, backend: str = "local", n_jobs: int = 2, scheduler: s
     computed, failed = [], []
     for task in todo:
         tid = task_id(task)
-        if (out / "rows" / f"{tid}.json").is_file() and _row_problem(out / "rows" / f"{tid}.json") is None:
+        if _read_row(out / "rows" / f"{tid}.json")[0] is not None:
             computed.append(tid)
         else:
             path = out / "failed" / f"{tid}.json"
@@ -258,7 +258,7 @@ def _finished(out: Path, tasks) -> tuple[set, list]:
         path = out / "rows" / f"{tid}.json"
         if not path.is_file():
             continue
-        problem = _row_problem(path)
+        _, problem = _read_row(path)
         if problem is None:
             done.add(tid)
         else:
