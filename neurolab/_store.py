@@ -21,7 +21,8 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["atomic_path", "cache_dir", "private_folder", "remove_orphans", "share_permissions"]
+__all__ = ["atomic_path", "cache_dir", "digest_arrays", "memo_read", "memo_write", "private_folder",
+           "remove_orphans", "share_permissions"]
 
 _PART = re.compile(r"^\..+\.(?P<pid>\d+)\.[^.]+\.(?P<kind>part|download)$")
 _POOCH_TMP = re.compile(r"^tmp[\w-]{6,}$")
@@ -119,3 +120,71 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return time.time()
+
+
+# ---------------------------------------------------------------- content-keyed memo
+def digest_arrays(arrays: dict, meta: dict | None = None) -> str:
+    """SHA256 of ``meta`` (JSON) and of every array's name, dtype, shape and bytes, in name order."""
+    import hashlib
+    import json
+
+    import numpy as np
+
+    digest = hashlib.sha256(json.dumps(meta or {}, sort_keys=True, default=str).encode())
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        digest.update(memoryview(a).cast("B") if a.size else b"")
+    return digest.hexdigest()
+
+
+def _memo_path(kind: str, key: dict) -> Path:
+    import numpy as np
+
+    import neurolab
+
+    arrays = {k: v for k, v in key.items() if isinstance(v, np.ndarray)}
+    params = {k: v for k, v in key.items() if k not in arrays} | {"version": neurolab.__version__}
+    return cache_dir() / "memo" / kind / f"{digest_arrays(arrays, params)[:24]}.npz"
+
+
+def _memo_enabled() -> bool:
+    return os.environ.get("NEUROLAB_MEMO", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def memo_read(kind: str, key: dict) -> dict | None:
+    """The arrays stored by ``memo_write(kind, key, ...)``, or None (absent, off, or damaged: a
+    damaged file is removed and its result computed again)."""
+    import numpy as np
+
+    if not _memo_enabled():
+        return None
+    path = _memo_path(kind, key)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files if name != "_digest"}
+            if str(data["_digest"]) != digest_arrays(arrays):
+                raise ValueError("its arrays do not match the digest stored with them")
+        return arrays
+    except Exception:  # noqa: BLE001 - any unreadable memo is recomputed (and replaced)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+
+
+def memo_write(kind: str, key: dict, arrays: dict) -> None:
+    """Store ``arrays`` under ``key`` (atomic, with a digest); a cache that cannot be written only
+    costs the time."""
+    import numpy as np
+
+    if not _memo_enabled():
+        return
+    path = _memo_path(kind, key)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_orphans(path.parent)
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, _digest=np.array(digest_arrays(arrays)), **arrays)
+

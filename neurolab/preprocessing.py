@@ -22,7 +22,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neurolab._validation import OUTLIER_FACTOR, outliers, seed_of
 
-__all__ = ["SILENT_FRACTION", "SpontaneousPCs", "centre", "denoise_recording", "truncate"]
+__all__ = ["SILENT_FRACTION", "SpontaneousPCs", "centre", "denoise_recording", "fitted_spontaneous_pcs",
+           "truncate"]
 
 SILENT_FRACTION = 1e-3
 """A neuron whose spontaneous SD is below this fraction of the median SD counts as silent."""
@@ -100,13 +101,7 @@ class SpontaneousPCs(TransformerMixin, BaseEstimator):
                 "(median SD 0): there is nothing to z-score by; check the file's stim.spont"
             )
         self.silent_ = std < SILENT_FRACTION * typical
-        if self.silent_.any():
-            warnings.warn(
-                f"{int(self.silent_.sum())} of {n_neurons} neurons are silent or constant during "
-                f"spontaneous activity (SD below {SILENT_FRACTION:g} x the median SD); they are "
-                f"scaled by the median SD ({typical:.3g}) instead of their own",
-                stacklevel=2,
-            )
+        _warn_silent(self.silent_, typical)
         self.scale_ = np.where(self.silent_, typical, std).astype(np.float32)
         z = (X - self.mean_) / self.scale_
         if self.n_components > 0:
@@ -146,6 +141,54 @@ class SpontaneousPCs(TransformerMixin, BaseEstimator):
         return z
 
 
+def _warn_silent(silent: np.ndarray, typical: float) -> None:
+    if silent.any():
+        warnings.warn(
+            f"{int(silent.sum())} of {len(silent)} neurons are silent or constant during "
+            f"spontaneous activity (SD below {SILENT_FRACTION:g} x the median SD); they are "
+            f"scaled by the median SD ({typical:.3g}) instead of their own",
+            stacklevel=4,
+        )
+
+
+_FITTED = ("mean_", "scale_", "silent_", "components_", "explained_variance_ratio_")
+MEMO_MIN_SIZE = 1_000_000
+"""Spontaneous blocks with fewer values than this are fitted every time (faster than the cache)."""
+
+
+def fitted_spontaneous_pcs(spont, n_components: int = 32, rng=0) -> SpontaneousPCs:
+    """``SpontaneousPCs(n_components, rng).fit(spont)``, from the disk cache when it holds it.
+
+    Every chapter denoises the same recording the same way, and the randomized SVD of its
+    spontaneous block is most of that cost. The fitted statistics (a few MB) are stored under
+    ``<cache_dir()>/memo/spontaneous_pcs/``, keyed by the SHA256 of ``spont``, the settings, the
+    number of BLAS threads (float32 products round with it) and the package version, and checked
+    against a digest on every read; what is read is exactly what ``fit`` returned. Only int seeds
+    and blocks of at least ``MEMO_MIN_SIZE`` values are cached; ``NEUROLAB_MEMO=0`` switches it off.
+    """
+    from neurolab._store import memo_read, memo_write
+
+    sp = SpontaneousPCs(n_components, rng=rng)
+    spont = np.asarray(spont)
+    key = None
+    if spont.size >= MEMO_MIN_SIZE and not isinstance(rng, np.random.Generator) and spont.dtype.kind == "f":
+        from neurolab.synthetic.cache import blas_threads
+
+        key = {"spont": spont, "n_components": n_components, "seed": seed_of(rng), "blas_threads": blas_threads()}
+        stored = memo_read("spontaneous_pcs", key)
+        if stored is not None:
+            for name in _FITTED:
+                setattr(sp, name, stored[name])
+            sp.n_features_in_ = spont.shape[1]
+            silent = sp.silent_
+            _warn_silent(silent, float(sp.scale_[silent][0]) if silent.any() else 0.0)
+            return sp
+    sp.fit(spont)
+    if key is not None:
+        memo_write("spontaneous_pcs", key, {name: getattr(sp, name) for name in _FITTED})
+    return sp
+
+
 def centre(a) -> np.ndarray:
     """Each neuron's mean over the rows removed: (n_trials, n_neurons) -> float32 of that shape."""
     a = np.array(a, dtype=np.float32)
@@ -176,7 +219,7 @@ def denoise_recording(rec, n_components: int = 32, rng=0):
                           f"times the typical neuron's largest magnitude ({scale:.3g}); the largest, "
                           f"{value:.3g} at index {where}, will dominate every neuron's mean and every "
                           "correlation: check the data", stacklevel=2)
-    sp = SpontaneousPCs(n_components, rng=rng).fit(rec.spont)
+    sp = fitted_spontaneous_pcs(rec.spont, n_components, rng)
     z = sp.transform(rec.resp)
     z -= z.mean(axis=0, dtype=np.float64).astype(np.float32)
     truth = rec.truth

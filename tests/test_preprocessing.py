@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -79,3 +81,34 @@ def test_constant_neuron_does_not_divide_by_zero():
     spont[:, 0] = 1.0
     out = SpontaneousPCs(3).fit(spont).transform(resp)
     assert np.isfinite(out).all()
+
+
+def test_the_spontaneous_fit_is_read_back_exactly(tmp_path, monkeypatch):
+    """The memo of the spontaneous PCs (shared by every chapter) gives what fit gave, warnings too."""
+    import neurolab.preprocessing as pre
+    from neurolab.recording import N_IMAGES
+    from neurolab.synthetic import make_recording
+
+    monkeypatch.setenv("NEUROLAB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("NEUROLAB_MEMO", raising=False)
+    monkeypatch.setattr(pre, "MEMO_MIN_SIZE", 0)
+    rec = make_recording("smoke", 0, labels=np.arange(N_IMAGES) % 12)  # no class file needed
+    spont = rec.spont.copy()
+    spont[:, 3] = 1.0  # one silent neuron: its warning must come back with the memo
+    rec = dataclasses.replace(rec, spont=spont)
+    with pytest.warns(UserWarning, match="1 of 600 neurons are silent"):
+        first, sp1 = pre.denoise_recording(rec, 16, rng=3)
+    (memo,) = (tmp_path / "memo" / "spontaneous_pcs").glob("*.npz")
+    with pytest.warns(UserWarning, match="1 of 600 neurons are silent"):
+        again, sp2 = pre.denoise_recording(rec, 16, rng=3)
+    np.testing.assert_array_equal(again.resp, first.resp)
+    for name in ("mean_", "scale_", "silent_", "components_", "explained_variance_ratio_"):
+        np.testing.assert_array_equal(getattr(sp2, name), getattr(sp1, name))
+    memo.write_bytes(memo.read_bytes()[:500])  # damaged: computed again, the same
+    with pytest.warns(UserWarning, match="silent"):
+        np.testing.assert_array_equal(pre.denoise_recording(rec, 16, rng=3)[0].resp, first.resp)
+    other, _ = pre.denoise_recording(rec, 8, rng=3)  # another setting: another entry
+    assert len(list(memo.parent.glob("*.npz"))) == 2 and not np.array_equal(other.resp, first.resp)
+    monkeypatch.setenv("NEUROLAB_MEMO", "0")
+    pre.denoise_recording(rec, 4, rng=3)
+    assert len(list(memo.parent.glob("*.npz"))) == 2

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurolab._store import atomic_path, cache_dir, remove_orphans
+from neurolab._store import atomic_path, cache_dir, digest_arrays, remove_orphans
 from neurolab._validation import check_labels, seed_of
 from neurolab.recording import Recording, SyntheticTruth
 from neurolab.synthetic import generator
@@ -99,7 +99,7 @@ def _write(rec: Recording, path: Path) -> None:
     arrays |= {f"truth_{name}": getattr(truth, name) for name in _TRUTH_ARRAYS}
     meta = {"name": rec.name, "source": rec.source, "category_strength": float(truth.category_strength),
             "params": truth.params}
-    meta["sha256"] = _digest(arrays, meta)
+    meta["sha256"] = digest_arrays(arrays, meta)
     arrays["meta"] = np.array(json.dumps(meta))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,16 +108,6 @@ def _write(rec: Recording, path: Path) -> None:
             np.savez(handle, **arrays)
     except OSError as error:
         warnings.warn(f"could not cache the synthetic recording in {path.parent}: {error}", stacklevel=3)
-
-
-def _digest(arrays: dict, meta: dict) -> str:
-    """SHA256 of the metadata and of every array's name, dtype, shape and bytes, in name order."""
-    digest = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        digest.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
-        digest.update(memoryview(a).cast("B") if a.size else b"")
-    return digest.hexdigest()
 
 
 def _read(path: Path) -> Recording | None:
@@ -130,7 +120,7 @@ def _read(path: Path) -> Recording | None:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             arrays = {name: data[name] for name in data.files if name != "meta"}
-            if meta.get("sha256") != _digest(arrays, {k: v for k, v in meta.items() if k != "sha256"}):
+            if meta.get("sha256") != digest_arrays(arrays, {k: v for k, v in meta.items() if k != "sha256"}):
                 warnings.warn(f"synthetic-data cache file {path} does not hold what was written (its arrays "
                               "or its settings were changed after it was stored); removing it and generating the recording "
                               "again", stacklevel=3)
