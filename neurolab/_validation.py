@@ -70,10 +70,10 @@ def check_repeats(X, name: str = "X", min_images: int = 1, min_neurons: int = 1)
 
 def check_int(value, name: str, low: int = 0, high: int | None = None) -> int:
     """``value`` as an int in low..high (an int, not 2.5 nor True), else a ValueError naming it."""
+    bound = f">= {low}" if high is None else f"in {low}..{high}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+        raise ValueError(f"{name} must be an int {bound}, got {value!r} ({type(value).__name__})")
     if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in {low}..{high}"
         raise ValueError(f"{name} must be an int {bound}, got {value}")
     return int(value)
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from neurolab._stats import check_permutations
 from neurolab._store import atomic_path, cache_dir, remove_orphans
-from neurolab._validation import check_labels, seed_of
+from neurolab._validation import check_int, check_labels, seed_of
 
 __all__ = ["DECODERS", "ZOO", "strength_sweep"]
 
@@ -96,9 +96,9 @@ def strength_sweep(strengths: Sequence[float], labels, size: str = "course", rng
     if size not in SIZES:
         raise ValueError(f"size must be one of {sorted(SIZES)}, not {size!r}")
     if n_neurons is not None:
-        n_neurons = _check_int(n_neurons, "n_neurons", 2)
-    n_components = _check_int(n_components, "n_components", 1)
-    epochs = _check_int(epochs, "epochs", 1)
+        n_neurons = check_int(n_neurons, "n_neurons", 2)
+    n_components = check_int(n_components, "n_components", 1)
+    epochs = check_int(epochs, "epochs", 1)
     n_swaps = check_permutations(n_swaps, "n_swaps", low=1)
     if not isinstance(cache, (bool, np.bool_)):
         raise TypeError(f"cache must be True or False, got {cache!r}")
@@ -119,12 +119,6 @@ def strength_sweep(strengths: Sequence[float], labels, size: str = "course", rng
                 _write_cache(path, found)
         rows += found
     return pd.DataFrame(rows)[list(_COLUMNS)]
-
-
-def _check_int(value, name: str, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
 
 
 def _check_strengths(strengths) -> list[float]:

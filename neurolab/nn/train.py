@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from neurolab._validation import seed_of
+from neurolab._validation import check_int, seed_of
 
 __all__ = ["DEVICE_ENV", "FastaiClassifier", "choose_device"]
 
@@ -152,11 +152,6 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         """Every hyper-parameter in its valid range, before any work: else a ValueError naming it."""
-        def integer(name, low):
-            value = getattr(self, name)
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"FastaiClassifier: {name} must be an int >= {low}, got {value!r}")
-
         def number(name, low, high=None, low_open=False, high_open=True):
             value = getattr(self, name)
             ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
@@ -167,8 +162,8 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
                 bound += f" and < {high}" if high is not None else ""
                 raise ValueError(f"FastaiClassifier: {name} must be a finite number {bound}, got {value!r}")
 
-        integer("epochs", 1)
-        integer("bs", 1)
+        for name in ("epochs", "bs"):
+            check_int(getattr(self, name), f"FastaiClassifier: {name}", 1)
         number("lr", 0, low_open=True)
         number("wd", 0)
         number("valid_frac", 0, 1)
