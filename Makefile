@@ -33,6 +33,8 @@ help:
 	@echo "make test    run the test suite"
 	@echo "make bench   run benchmarks/run.py"
 	@echo "make sweep CONFIG=sweep.yaml OUT=results/ [DASK=1] [SCHEDULER=tcp://host:8786]"
+	@echo "make assignments  write and release the graded (nbgrader) edition of every chapter"
+	@echo "make grade SUBMISSIONS=dir/  grade dir/<student>/<chapter>.ipynb into _build/grading/grades"
 	@echo "make clean   remove build outputs (keeps .venv)"
 
 venv: $(STAMP)
@@ -102,6 +104,26 @@ bench: venv data
 	else \
 	  echo "benchmarks/run.py does not exist: nothing to run"; \
 	fi
+
+# A graded course with nbgrader (book/_ext/grading.py; see book/instructors.md, "Running a graded
+# course"). `make assignments` writes the graded edition of every chapter into an nbgrader course
+# folder and releases it (COURSE/release/<chapter>/<chapter>.ipynb is what students get);
+# `make grade SUBMISSIONS=dir/` grades dir/<student>/<chapter>.ipynb into GRADES/grades.csv and
+# GRADES/feedback/<student>/<chapter>.html. GRADE_SIZE: the SIZE the notebooks are graded at.
+COURSE ?= $(ROOT)/_build/grading/course
+GRADES ?= $(ROOT)/_build/grading/grades
+GRADE_SIZE ?= course
+CELL_TIMEOUT ?= 600
+NOTEBOOK_TIMEOUT ?= 1800
+.PHONY: assignments grade
+assignments: venv data
+	cd "$(ROOT)" && "$(BIN)/python" book/_ext/grading.py assign --course "$(COURSE)" --size "$(GRADE_SIZE)"
+
+grade: venv data
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir/ (dir/<student>/<chapter>.ipynb)" >&2; exit 2; }
+	@test -f "$(COURSE)/gradebook.db" || $(MAKE) --no-print-directory assignments
+	cd "$(ROOT)" && "$(BIN)/python" book/_ext/grading.py grade "$(SUBMISSIONS)" --course "$(COURSE)" \
+	  --out "$(GRADES)" --cell-timeout "$(CELL_TIMEOUT)" --timeout "$(NOTEBOOK_TIMEOUT)"
 
 # Every recording x setting of a sweep's YAML file (neurolab.sweep); a re-run skips what is done.
 CONFIG ?= benchmarks/sweep.yaml

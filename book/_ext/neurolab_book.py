@@ -61,6 +61,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ExtensionError
+from sphinx.util.docutils import SphinxDirective
 from sphinx.util.osutil import relative_uri
 
 PLOTLY_JS = "plotly.min.js"
@@ -306,7 +307,36 @@ def _write_chapter_notebooks(app: Sphinx, exception: Exception | None) -> None:
         raise ExtensionError(f"could not write the chapters' student/instructor notebooks: {exc}") from exc
 
 
+class CoursePlanDirective(SphinxDirective):
+    """``{course-plan} chapters`` or ``{course-plan} exercises``: a planning table of the instructors'
+    page, made at build time from the chapters, the checkers and book/course_plan.yml
+    (``course_plan.py`` beside this file); the build fails when the plan misses an exercise."""
+
+    required_arguments = 1
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        import course_plan
+        from docutils.statemachine import StringList
+
+        root = Path(self.env.srcdir)
+        makers = {"chapters": course_plan.chapters_markdown, "exercises": course_plan.exercises_markdown}
+        what = self.arguments[0]
+        if what not in makers:
+            raise self.error(f"course-plan: the argument must be one of {sorted(makers)}, not {what!r}")
+        try:
+            text = makers[what](root)
+        except ValueError as error:
+            raise self.error(f"course-plan: {error}") from None
+        for dependency in ("book/course_plan.yml", "benchmarks/results/chapter_profile.json"):
+            self.env.note_dependency(str(root / dependency))
+        container = nodes.container(classes=["course-plan"])
+        self.state.nested_parse(StringList(text.split("\n"), source="course_plan"), self.content_offset, container)
+        return [container]
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_directive("course-plan", CoursePlanDirective)
     app.setup_extension("myst_nb")  # registers myst_substitutions before config-inited fires
     app.connect("config-inited", _add_repository_substitutions)
     app.connect("html-page-context", _load_plotly_where_used)

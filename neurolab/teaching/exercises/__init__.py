@@ -11,6 +11,6 @@ in one module per chapter (``ch01`` ... ``ch11``); each one's signature names th
 """
 
 from neurolab.teaching.exercises import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10, ch11  # noqa: F401
-from neurolab.teaching.exercises._core import Feedback, Wrong, check, describe, exercises, help_for
+from neurolab.teaching.exercises._core import Feedback, NotPassed, Wrong, check, describe, exercises, grade, help_for
 
-__all__ = ["Feedback", "Wrong", "check", "describe", "exercises", "help_for"]
+__all__ = ["Feedback", "NotPassed", "Wrong", "check", "describe", "exercises", "grade", "help_for"]

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Feedback", "check", "describe", "exercises", "help_for"]
+__all__ = ["Feedback", "NotPassed", "check", "describe", "exercises", "grade", "help_for"]
 
 
 @dataclass
@@ -171,6 +171,28 @@ def _malformed(c: _Checker, values: dict, error: Exception) -> str:
         f"this answer could not be checked ({type(error).__name__}: {str(error)[:160]}). "
         f"Here {given}: compare its type and shape with what the exercise asks for.{what}"
     )
+
+
+class NotPassed(AssertionError):
+    """Raised by :func:`grade` when an answer does not pass: an autograder scores the cell 0."""
+
+
+def grade(exercise: str, *answer, **values) -> None:
+    """``check`` for an autograder (the graded edition's test cells, ``book/_ext/grading.py``).
+
+    Prints the same one-line verdict as ``check`` and returns None when the answer passes; raises
+    :class:`NotPassed` with the verdict when it does not ("not answered yet" included), so that an
+    autograder that scores a cell by whether it raises (nbgrader) gives no points. Warnings raised
+    while checking are silenced: nbgrader scores any cell that writes to stderr as 0.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        feedback = check(exercise, *answer, **values)
+    if not feedback.passed:
+        raise NotPassed(str(feedback))
+    print(feedback)
 
 
 # ---------------------------------------------------------------------------------------------
