@@ -115,6 +115,7 @@ GRADES ?= $(ROOT)/_build/grading/grades
 GRADE_SIZE ?= course
 CELL_TIMEOUT ?= 600
 NOTEBOOK_TIMEOUT ?= 1800
+GRADE_JOBS ?= 1
 .PHONY: assignments grade
 assignments: venv data
 	cd "$(ROOT)" && "$(BIN)/python" book/_ext/grading.py assign --course "$(COURSE)" --size "$(GRADE_SIZE)"
@@ -123,7 +124,7 @@ grade: venv data
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir/ (dir/<student>/<chapter>.ipynb)" >&2; exit 2; }
 	@test -f "$(COURSE)/gradebook.db" || $(MAKE) --no-print-directory assignments
 	cd "$(ROOT)" && "$(BIN)/python" book/_ext/grading.py grade "$(SUBMISSIONS)" --course "$(COURSE)" \
-	  --out "$(GRADES)" --cell-timeout "$(CELL_TIMEOUT)" --timeout "$(NOTEBOOK_TIMEOUT)"
+	  --out "$(GRADES)" --cell-timeout "$(CELL_TIMEOUT)" --timeout "$(NOTEBOOK_TIMEOUT)" --jobs "$(GRADE_JOBS)"
 
 # Every recording x setting of a sweep's YAML file (neurolab.sweep); a re-run skips what is done.
 CONFIG ?= benchmarks/sweep.yaml

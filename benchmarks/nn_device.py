@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -33,6 +34,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    os.environ["NEUROLAB_MEMO"] = "0"  # every fit trains: a remembered one would measure a file read
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     models = {
         "mousenet": (1584, lambda nf, nc: MouseNet(nc)),

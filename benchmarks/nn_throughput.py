@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -93,6 +94,7 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    os.environ["NEUROLAB_MEMO"] = "0"  # every fit trains: a remembered one would measure a file read
     torch.set_num_threads(max(1, torch.get_num_threads()))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=ROOT).stdout.strip()

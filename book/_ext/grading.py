@@ -382,9 +382,8 @@ def _grade_one(course: Path, student: str, stem: str, notebook: Path, cell_timeo
         submitted.mkdir(parents=True)
         shutil.copy2(notebook, submitted / f"{stem}.ipynb")
         start = time.monotonic()
-        code, log = _run([*NBGRADER, "autograde", stem, "--student", student, "--force",
-                          f"--Execute.timeout={int(cell_timeout)}", "--log-level=INFO"],
-                         cwd=root, timeout=notebook_timeout)
+        code, log = _run([sys.executable, str(Path(__file__).resolve()), "_autograde", str(root), stem, student,
+                          str(int(cell_timeout))], cwd=root, timeout=notebook_timeout)
         elapsed = time.monotonic() - start
         autograded = root / "autograded" / student / stem / f"{stem}.ipynb"
         scores: dict[str, tuple[float, float]] = {}
@@ -393,13 +392,10 @@ def _grade_one(course: Path, student: str, stem: str, notebook: Path, cell_timeo
                 scores = _read_scores(root / "gradebook.db", stem, student)
             except Exception as error:  # noqa: BLE001 - a gradebook the submission damaged
                 code, log = 1, f"{log}\nGradebookError: the gradebook could not be read ({error})"
-        if code == 0 and autograded.is_file():
-            fb_code, _ = _run([*NBGRADER, "generate_feedback", stem, "--student", student, "--force",
-                               "--log-level=WARN"], cwd=root, timeout=300)
-            html = root / "feedback" / student / stem / f"{stem}.html"
-            if fb_code == 0 and html.is_file():
-                (feedback_dir / student).mkdir(parents=True, exist_ok=True)
-                shutil.copy2(html, feedback_dir / student / f"{stem}.html")
+        html = root / "feedback" / student / stem / f"{stem}.html"
+        if code == 0 and html.is_file():
+            (feedback_dir / student).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(html, feedback_dir / student / f"{stem}.html")
         failure = _failure(log, root) if code not in (0, None) else ""
         cells = {}
         if code == 0 and autograded.is_file():
@@ -437,6 +433,27 @@ def _grade_one(course: Path, student: str, stem: str, notebook: Path, cell_timeo
     return rows
 
 
+def _autograde_here(root: Path, stem: str, student: str, cell_timeout: int) -> int:
+    """In a process of its own (``_grade_one`` starts it): ``nbgrader autograde`` and, when it
+    succeeds, ``nbgrader generate_feedback`` of one submission, through nbgrader's Python API (one
+    start-up for both). Exit status 0 when both succeeded."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.Execute.timeout = cell_timeout
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    graded = api.autograde(stem, student, force=True, create=True)
+    print(graded.get("log", ""), graded.get("error", ""), sep="\n", flush=True)
+    if not graded.get("success"):
+        return 1
+    feedback = api.generate_feedback(stem, student, force=True)  # a failure here costs only the report
+    print(feedback.get("log", ""), feedback.get("error", ""), sep="\n", flush=True)
+    return 0
+
+
 def _failure(log: str, root: Path) -> str:
     """The gist of a failed nbgrader run, from its log and what is left of its folder."""
     if "DeadKernelError" in log or "Kernel died" in log:
@@ -468,31 +485,39 @@ def _write_csv(rows: list[GradeRow], path: Path) -> None:
 
 
 def grade_submissions(submissions: str | Path, course: str | Path, out: str | Path,
-                      cell_timeout: float = 600, notebook_timeout: float = 1800,
+                      cell_timeout: float = 600, notebook_timeout: float = 1800, jobs: int = 1,
                       progress=print) -> list[GradeRow]:
     """Grade every notebook of ``submissions`` against ``course`` (made by ``assign``); write
     ``out/grades.csv`` (one row per student and exercise, ``COLUMNS``) and
-    ``out/feedback/<student>/<chapter>.html``. Returns the rows."""
+    ``out/feedback/<student>/<chapter>.html``. ``jobs`` notebooks are graded at once, each in
+    its own process and private folder. Returns the rows, in submission order."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     submissions, course, out = Path(submissions), Path(course), Path(out)
     if not (course / "gradebook.db").is_file():
         raise FileNotFoundError(f"{course} holds no gradebook.db: run `make assignments` (grading.py assign) first")
     for name, value in (("cell_timeout", cell_timeout), ("notebook_timeout", notebook_timeout)):
-        if not value > 0:
-            raise ValueError(f"{name} must be positive, got {value!r}")
+        if not (isinstance(value, (int, float)) and value > 0):
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
     stems = {p.name for p in (course / "release").iterdir() if p.is_dir()} if (course / "release").is_dir() else set()
     work = _submissions(submissions, stems)
     out.mkdir(parents=True, exist_ok=True)
-    feedback = out / "feedback"
+    feedback = (out / "feedback").resolve()
     feedback.mkdir(exist_ok=True)
-    rows: list[GradeRow] = []
-    for student, stem, notebook in work:
-        graded = _grade_one(course.resolve(), student, stem, notebook.resolve(), cell_timeout, notebook_timeout,
-                            feedback.resolve())
-        rows += graded
-        _write_csv(rows, out / "grades.csv")
-        total = sum(r.score for r in graded)
-        most = sum(r.max_score for r in graded)
-        progress(f"{student} {stem}: {total:g} / {most:g}")
+    done: dict[int, list[GradeRow]] = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_grade_one, course.resolve(), student, stem, notebook.resolve(), cell_timeout,
+                               notebook_timeout, feedback): index
+                   for index, (student, stem, notebook) in enumerate(work)}
+        for future in as_completed(futures):
+            index = futures[future]
+            done[index] = graded = future.result()
+            _write_csv([row for i in sorted(done) for row in done[i]], out / "grades.csv")
+            student, stem, _ = work[index]
+            progress(f"{student} {stem}: {sum(r.score for r in graded):g} / {sum(r.max_score for r in graded):g}")
+    rows = [row for i in sorted(done) for row in done[i]]
     summary = {"submissions": len(work), "rows": len(rows), "columns": COLUMNS}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return rows
@@ -515,6 +540,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     g.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ go")
     g.add_argument("--cell-timeout", type=float, default=600, help="seconds per cell (default 600)")
     g.add_argument("--timeout", type=float, default=1800, help="seconds per notebook (default 1800)")
+    g.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["_autograde"]:  # the worker of _grade_one (not a user command)
+        root, stem, student, cell_timeout = argv[1:5]
+        return _autograde_here(Path(root), stem, student, int(cell_timeout))
     args = parser.parse_args(argv)
     try:
         if args.command == "assign":
@@ -523,7 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             released = assign(chapters, args.course, plan, args.size)
             print(f"released {len(released)} assignment(s) into {args.course / 'release'}")
         else:
-            rows = grade_submissions(args.submissions, args.course, args.out, args.cell_timeout, args.timeout)
+            rows = grade_submissions(args.submissions, args.course, args.out, args.cell_timeout, args.timeout,
+                                     args.jobs)
             print(f"wrote {len(rows)} rows into {args.out / 'grades.csv'}")
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -35,6 +35,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import StratifiedGroupKFold
 
 from neurolab._stats import check_permutations, p_value, sem
+from neurolab._store import memo_read, memo_write
 from neurolab._validation import check_rng, seed_of
 
 __all__ = [
@@ -387,6 +388,45 @@ def cross_validate(
     return dict(zip(models, done))
 
 
+NULL_MEMO_MIN_FITS = 100
+"""A permutation null of at least this many fits (shuffles x folds) is remembered in the data cache."""
+
+
+def _plain(value) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str, np.integer, np.floating)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    return isinstance(value, dict) and all(isinstance(k, str) and _plain(v) for k, v in value.items())
+
+
+def _null_key(model, folds, feats, shuffles, groups) -> dict | None:
+    """The content key of a permutation null (``_store.memo_read``): the model's class and
+    parameters, the features of every fold, the folds and the shuffled labels; None when a
+    parameter is not plain data (an object whose text would not identify it) or the null is small.
+
+    A rebuild of the book, or another cell with the same inputs, reads the null instead of
+    refitting every shuffle; the scores are the ones those fits gave, bit for bit."""
+    if not shuffles or len(shuffles) * len(folds) < NULL_MEMO_MIN_FITS:
+        return None
+    import sklearn
+
+    from neurolab._store import digest_arrays
+
+    params = model.get_params(deep=True)
+    steps = {name: type(value).__qualname__ for name, value in params.items() if hasattr(value, "get_params")}
+    plain = {name: value for name, value in params.items() if name not in steps}
+    if not _plain(plain):
+        return None
+    arrays = {}
+    for i, ((tr, te), (z_train, z_test)) in enumerate(zip(folds, feats)):
+        arrays |= {f"train{i}": np.asarray(tr), f"test{i}": np.asarray(te),
+                   f"z_train{i}": np.asarray(z_train), f"z_test{i}": np.asarray(z_test)}
+    return {"model": f"{type(model).__module__}.{type(model).__qualname__}", "params": plain, "steps": steps,
+            "features": digest_arrays(arrays), "shuffles": np.stack(shuffles),
+            "groups": np.asarray(groups) if groups is not None else np.zeros(0), "sklearn": sklearn.__version__}
+
+
 def _cross_validate_model(model, y, folds, feats, shuffles, chance, groups=None) -> DecodeResult:
     """One model: out-of-fold predictions, fold scores, and a score per shuffle."""
     with quiet_warnings(), single_threaded():  # again: this may run in a worker process
@@ -394,11 +434,18 @@ def _cross_validate_model(model, y, folds, feats, shuffles, chance, groups=None)
         y_pred = _oof(model, y, folds, feats, groups)
         acc, bal = fold_scores(y, y_pred, folds)
         k = len(shuffles)
-        perm_acc, perm_bal = np.empty(k), np.empty(k)
-        for i, y_perm in enumerate(shuffles):
-            # the same statistic as the observed score: the mean over folds
-            perm_fold_acc, perm_fold_bal = fold_scores(y_perm, _oof(model, y_perm, folds, feats, groups), folds)
-            perm_acc[i], perm_bal[i] = perm_fold_acc.mean(), perm_fold_bal.mean()
+        key = _null_key(model, folds, feats, shuffles, groups)
+        stored = memo_read("permutation_null", key) if key is not None else None
+        if stored is not None:
+            perm_acc, perm_bal = stored["accuracy"], stored["balanced_accuracy"]
+        else:
+            perm_acc, perm_bal = np.empty(k), np.empty(k)
+            for i, y_perm in enumerate(shuffles):
+                # the same statistic as the observed score: the mean over folds
+                perm_fold_acc, perm_fold_bal = fold_scores(y_perm, _oof(model, y_perm, folds, feats, groups), folds)
+                perm_acc[i], perm_bal[i] = perm_fold_acc.mean(), perm_fold_bal.mean()
+            if key is not None:
+                memo_write("permutation_null", key, {"accuracy": perm_acc, "balanced_accuracy": perm_bal})
         return DecodeResult(
             accuracy=float(acc.mean()),
             balanced_accuracy=float(bal.mean()),

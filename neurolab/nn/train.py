@@ -3,6 +3,17 @@
 The device is chosen once per fit (``choose_device``): the ``device`` parameter, else the
 environment variable ``NEUROLAB_DEVICE``, else CUDA when a GPU is present, else the CPU. Chapters
 do not change: the same call trains on a laptop's CPU and on a GPU runtime.
+
+A fit on the CPU is remembered (``_store.memo_write``, in ``<cache_dir()>/memo/fastai_fit/``): the
+same data, validation split, network (its architecture and initial weights), hyper-parameters,
+seed, thread count and library versions give the same trained weights, so a second fit with
+all of them equal (the next build of the book, another cell on the same fold) loads the weights
+and the random-number states that training left behind instead of training again: every
+prediction, and every number drawn afterwards, is what training would have given. Fits with the
+progress display train for real (the display is the point; what they train is remembered for the
+fits that follow), and so do fits on a GPU (not
+bit-reproducible) and on fewer than ``MEMO_MIN_SIZE`` input values. ``NEUROLAB_MEMO=0`` turns
+the memo off.
 """
 
 from __future__ import annotations
@@ -17,12 +28,50 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from neurolab._store import memo_read, memo_write
 from neurolab._validation import check_int, seed_of
 
 __all__ = ["DEVICE_ENV", "FastaiClassifier", "choose_device"]
 
+MEMO_MIN_SIZE = 1_000_000
+"""Inputs (n_samples x n_features values) below this size are trained every time: cheap anyway."""
+
 DEVICE_ENV = "NEUROLAB_DEVICE"
 """Environment variable that overrides the automatic device choice ('cpu', 'cuda', 'cuda:1', ...)."""
+
+
+_MEMO = "fastai_fit"
+_RNG = ("rng:torch", "rng:numpy_keys", "rng:numpy_rest", "rng:python")
+
+
+def _trained_state(model: torch.nn.Module) -> dict:
+    """The trained weights (and buffers) and the random-number states after training, as arrays."""
+    import random
+
+    state = {f"w:{name}": t.detach().cpu().numpy().copy() for name, t in model.state_dict().items()}
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()  # noqa: NPY002 - what fastai seeds
+    version, internal, gauss_next = random.getstate()
+    state["rng:torch"] = torch.get_rng_state().numpy().copy()
+    state["rng:numpy_keys"] = np.asarray(keys, dtype=np.uint32)
+    state["rng:numpy_rest"] = np.array([pos, has_gauss, gauss], dtype=np.float64)
+    state["rng:python"] = np.array([version, *internal, np.nan if gauss_next is None else gauss_next],
+                                   dtype=np.float64)
+    return state
+
+
+def _restore(model: torch.nn.Module, state: dict) -> None:
+    """Load ``_trained_state`` back: the weights into ``model``, the random-number states globally."""
+    import random
+
+    weights = {name[2:]: torch.from_numpy(np.array(a)) for name, a in state.items() if name.startswith("w:")}
+    model.load_state_dict(weights)
+    torch.set_rng_state(torch.from_numpy(np.array(state["rng:torch"], dtype=np.uint8)))
+    pos, has_gauss, gauss = state["rng:numpy_rest"]
+    keys = np.array(state["rng:numpy_keys"], dtype=np.uint32)
+    np.random.set_state(("MT19937", keys, int(pos), int(has_gauss), float(gauss)))  # noqa: NPY002
+    py = state["rng:python"]
+    gauss_next = None if np.isnan(py[-1]) else float(py[-1])
+    random.setstate((int(py[0]), tuple(int(v) for v in py[1:-1]), gauss_next))
 
 
 def _validation_split(n: int, groups, valid_frac: float, rng: np.random.Generator):
@@ -141,14 +190,38 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
             dls, self.model_, loss_func=torch.nn.CrossEntropyLoss(), opt_func=partial(Adam, decouple_wd=True),
             metrics=[accuracy, BalancedAccuracy()], wd=self.wd, **extra,
         )
-        quiet = contextlib.ExitStack()
-        if not self.progress:
-            quiet.enter_context(self.learner_.no_bar())
-            quiet.enter_context(self.learner_.no_logging())
-        with quiet:
-            self.learner_.fit_one_cycle(self.epochs, lr_max=self.lr, wd=self.wd)
+        key = self._memo_key(X, y_idx, train, valid, seed)
+        stored = memo_read(_MEMO, key) if key is not None and not self.progress else None
+        if stored is not None:
+            _restore(self.model_, stored)
+        else:
+            quiet = contextlib.ExitStack()
+            if not self.progress:
+                quiet.enter_context(self.learner_.no_bar())
+                quiet.enter_context(self.learner_.no_logging())
+            with quiet:
+                self.learner_.fit_one_cycle(self.epochs, lr_max=self.lr, wd=self.wd)
+            if key is not None:
+                memo_write(_MEMO, key, _trained_state(self.model_))
         self.model_.cpu()  # predictions, pickles and clones need no GPU
         return self
+
+    def _memo_key(self, X, y_idx, train, valid, seed) -> dict | None:
+        """What a trained network depends on (see the module's docstring), or None: not memoised."""
+        if self.device_.type != "cpu" or X.size < MEMO_MIN_SIZE:
+            return None
+        import fastai
+
+        from neurolab._store import digest_arrays
+
+        init = {name: t.detach().cpu().numpy() for name, t in self.model_.state_dict().items()}
+        return {
+            "X": X, "y": y_idx.astype(np.int64), "train": np.asarray(train), "valid": np.asarray(valid),
+            "network": f"{type(self.model_).__module__}.{type(self.model_).__qualname__}\n{self.model_}",
+            "init": digest_arrays(init), "epochs": int(self.epochs), "lr": float(self.lr),
+            "wd": float(self.wd), "bs": int(self.bs), "valid_frac": float(self.valid_frac), "seed": int(seed),
+            "threads": torch.get_num_threads(), "torch": torch.__version__, "fastai": fastai.__version__,
+        }
 
     def _check_params(self) -> None:
         """Every hyper-parameter in its valid range, before any work: else a ValueError naming it."""
