@@ -151,6 +151,9 @@ def bench_book() -> dict:
             out[f"{label}_seconds"] = round(seconds, 1)
             if label != "warm":
                 out[f"{label}_chapters"] = _chapter_seconds(src)
+                keep = os.environ.get("NEUROLAB_BENCH_KEEP")  # a folder for the executed chapters
+                if keep:  # (to compare their glued values between builds)
+                    shutil.copytree(src / "_build" / "jupyter_execute", Path(keep) / label, dirs_exist_ok=True)
             print(f"  book {label}: {seconds:.1f} s", flush=True)
     out["ok"] = out["cold_seconds"] <= 300 and out["warm_seconds"] <= 30
     return out

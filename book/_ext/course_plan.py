@@ -3,7 +3,8 @@
 What can be read is read: each chapter's title, exercises (number, title, label), the words of
 its prose; which exercises the self-checks know (``neurolab.teaching.exercises``) and how many
 distinct hints each checker gives (its ``raise Wrong(...)`` statements); the compute time of each
-chapter on two cores (``benchmarks/results/chapter_profile.json``). What needs judgement is
+chapter on two cores (``benchmarks/results/benchmarks.json``, the cold book build with its memos
+empty). What needs judgement is
 written by hand in ``book/course_plan.yml``: minutes, difficulty and points per exercise, the
 mistakes in words, each chapter's prerequisites and concepts. ``check_plan`` fails when the two
 disagree (an exercise missing from the plan, or a plan entry that names no exercise), so the
@@ -104,6 +105,13 @@ def _title(nb, stem: str) -> str:
 
 
 def _compute(root: Path) -> dict[str, float]:
+    """{chapter: seconds} of one run at the default size on two cores: the cold book build with its
+    memos empty (``benchmarks/results/benchmarks.json``, ``make bench``), else the chapter profile."""
+    bench = root / "benchmarks" / "results" / "benchmarks.json"
+    if bench.is_file():
+        chapters = (json.loads(bench.read_text()).get("book") or {}).get("cold_memo_empty_chapters")
+        if isinstance(chapters, dict) and chapters:
+            return {name: float(seconds) for name, seconds in chapters.items()}
     path = root / "benchmarks" / "results" / "chapter_profile.json"
     if not path.is_file():
         return {}

@@ -328,8 +328,10 @@ class CoursePlanDirective(SphinxDirective):
             text = makers[what](root)
         except ValueError as error:
             raise self.error(f"course-plan: {error}") from None
-        for dependency in ("book/course_plan.yml", "benchmarks/results/chapter_profile.json"):
-            self.env.note_dependency(str(root / dependency))
+        for dependency in ("book/course_plan.yml", "benchmarks/results/benchmarks.json",
+                           "benchmarks/results/chapter_profile.json"):
+            if (root / dependency).is_file():
+                self.env.note_dependency(str(root / dependency))
         container = nodes.container(classes=["course-plan"])
         self.state.nested_parse(StringList(text.split("\n"), source="course_plan"), self.content_offset, container)
         return [container]
