@@ -204,7 +204,7 @@ def _cell(text) -> str:
 
 def chapters_markdown(root: str | Path) -> str:
     rows = chapters(root)
-    lines = ["| Chapter | Reading (min) | Exercises (min) | Compute, 2 cores (s) | Prerequisites | Concepts |",
+    lines = ["| Chapter | Reading (min) | Exercises (min) | Compute (s) | Prerequisites | Concepts |",
              "|---|---:|---:|---:|---|---|"]
     for c in rows:
         seconds = f"{c.compute_seconds:.0f}" if c.compute_seconds is not None else "not measured"
@@ -218,13 +218,13 @@ def chapters_markdown(root: str | Path) -> str:
 
 def exercises_markdown(root: str | Path) -> str:
     rows = exercises(root)
-    lines = ["| Exercise | Title | Minutes | Difficulty | Points | Checked | Mistakes its check recognises |",
-             "|---|---|---:|---|---:|---|---|"]
+    lines = ["| Exercise | Min | Level | Points | Check | Mistakes its check recognises |",
+             "|---|---:|---|---:|---|---|"]
     for e in rows:
-        checked = f"auto ({e.hints} hints)" if e.checked else "open (by hand)"
-        lines.append(f"| {e.number} | {_cell(e.title)} | {e.minutes} | {e.difficulty} | {e.points} | {checked} | "
+        checked = f"auto, {e.hints} hints" if e.checked else "open (by hand)"
+        lines.append(f"| **{e.number}** {_cell(e.title)} | {e.minutes} | {e.difficulty} | {e.points} | {checked} | "
                      f"{_cell(e.mistakes)} |")
-    lines.append(f"| **{len(rows)}** | | **{sum(e.minutes for e in rows)}** | | **{sum(e.points for e in rows)}** | | |")
+    lines.append(f"| **All {len(rows)}** | **{sum(e.minutes for e in rows)}** | | **{sum(e.points for e in rows)}** | | |")
     return "\n".join(lines)
 
 
