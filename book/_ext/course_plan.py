@@ -66,19 +66,21 @@ class Chapter:
 
 
 def _plan(root: Path) -> dict:
-    import yaml
+    from grading import read_plan  # the one reader of book/course_plan.yml (it checks the points)
 
-    return yaml.safe_load((root / "book" / "course_plan.yml").read_text(encoding="utf-8")) or {}
+    return read_plan(root / "book" / "course_plan.yml")
 
 
 def _hints() -> dict[str, int]:
     """{label: number of distinct ``raise Wrong(...)`` in its checker}."""
     from neurolab.teaching.exercises import _core
 
-    counts = {}
+    counts, trees = {}, {}
     for label, checker in _core._CHECKERS.items():
-        tree = ast.parse(inspect.getsource(inspect.getmodule(checker.func)))
-        for node in tree.body:
+        module = inspect.getmodule(checker.func)
+        if module not in trees:
+            trees[module] = ast.parse(inspect.getsource(module))
+        for node in trees[module].body:
             if isinstance(node, ast.FunctionDef) and node.name == checker.func.__name__:
                 counts[label] = sum(
                     1 for n in ast.walk(node)

@@ -446,20 +446,22 @@ def _stub_cell(label: str, body: str) -> nbformat.NotebookNode:
     return cell
 
 
+def check_statements(tree: ast.Module | None) -> list[ast.Expr]:
+    """The top-level ``check(...)`` call statements of a parsed code cell (``_parse``), in order."""
+    found = []
+    for statement in tree.body if tree is not None else []:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check":
+            found.append(statement)
+    return found
+
+
 def check_calls(solution_code: Sequence[str]) -> list[str]:
     """The top-level ``check(...)`` calls of a solution's code cells (``neurolab.teaching.exercises``), as
     source text: the student edition runs them after the stub, so a learner sees the checker's
     verdict on their own answer (and "not answered yet" on the untouched stub)."""
-    calls = []
-    for source in solution_code:
-        tree = _parse(source)
-        if tree is None:
-            continue
-        for statement in tree.body:
-            call = statement.value if isinstance(statement, ast.Expr) else None
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check":
-                calls.append(ast.get_source_segment(source, statement) or ast.unparse(statement))
-    return calls
+    return [ast.get_source_segment(source, statement) or ast.unparse(statement)
+            for source in solution_code for statement in check_statements(_parse(source))]
 
 
 def _check_cell(label: str, calls: list[str]) -> nbformat.NotebookNode:

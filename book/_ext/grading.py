@@ -42,7 +42,6 @@ Command line (``make assignments``, ``make grade SUBMISSIONS=dir/``)::
 from __future__ import annotations
 
 import argparse
-import ast
 import csv
 import io
 import json
@@ -129,15 +128,10 @@ def _solutions(path: Path) -> dict[str, list[str]]:
 
 def _without_checks(source: str) -> str:
     """A solution cell's code without its top-level ``check(...)`` calls (they become the test)."""
-    tree = editions._parse(source)
-    if tree is None:
-        return source
     lines = source.split("\n")
     drop: set[int] = set()
-    for statement in tree.body:
-        call = statement.value if isinstance(statement, ast.Expr) else None
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check":
-            drop.update(range(statement.lineno - 1, statement.end_lineno))
+    for statement in editions.check_statements(editions._parse(source)):
+        drop.update(range(statement.lineno - 1, statement.end_lineno))
     return "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
 
 
@@ -152,12 +146,9 @@ def _nbgrader(cell: nbformat.NotebookNode, grade_id: str, *, solution=False, gra
 
 def _graded_calls(source: str, label: str, points: int) -> str:
     lines = source.split("\n")[1:]  # after the check cell's comment line
-    tree = editions._parse("\n".join(lines))
-    for statement in tree.body if tree is not None else []:
-        call = statement.value if isinstance(statement, ast.Expr) else None
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "check":
-            row, col = call.func.lineno - 1, call.func.col_offset
-            lines[row] = lines[row][:col] + "grade" + lines[row][col + len("check"):]
+    for statement in editions.check_statements(editions._parse("\n".join(lines))):
+        row, col = statement.value.func.lineno - 1, statement.value.func.col_offset
+        lines[row] = lines[row][:col] + "grade" + lines[row][col + len("check"):]
     text = "\n".join(line for line in lines if line.strip())
     from neurolab.teaching.exercises import describe
 
