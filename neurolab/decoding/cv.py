@@ -35,7 +35,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import StratifiedGroupKFold
 
 from neurolab._stats import check_permutations, p_value, sem
-from neurolab._store import memo_read, memo_write
+from neurolab._store import digest_arrays, memo_read, memo_write
 from neurolab._validation import check_rng, seed_of
 
 __all__ = [
@@ -410,8 +410,6 @@ def _null_key(model, folds, feats, shuffles, groups) -> dict | None:
     if not shuffles or len(shuffles) * len(folds) < NULL_MEMO_MIN_FITS:
         return None
     import sklearn
-
-    from neurolab._store import digest_arrays
 
     params = model.get_params(deep=True)
     steps = {name: type(value).__qualname__ for name, value in params.items() if hasattr(value, "get_params")}

@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from neurolab._store import memo_read, memo_write
+from neurolab._store import digest_arrays, memo_read, memo_write
 from neurolab._validation import check_int, seed_of
 
 __all__ = ["DEVICE_ENV", "FastaiClassifier", "choose_device"]
@@ -41,7 +41,6 @@ DEVICE_ENV = "NEUROLAB_DEVICE"
 
 
 _MEMO = "fastai_fit"
-_RNG = ("rng:torch", "rng:numpy_keys", "rng:numpy_rest", "rng:python")
 
 
 def _trained_state(model: torch.nn.Module) -> dict:
@@ -211,8 +210,6 @@ class FastaiClassifier(ClassifierMixin, BaseEstimator):
         if self.device_.type != "cpu" or X.size < MEMO_MIN_SIZE:
             return None
         import fastai
-
-        from neurolab._store import digest_arrays
 
         init = {name: t.detach().cpu().numpy() for name, t in self.model_.state_dict().items()}
         return {
